@@ -53,7 +53,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
     n = workers or default_workers()
     if n < 1:
         raise SpinsweepError(f"--workers {n}: expected an integer >= 1")
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=logging.ERROR)
     client = Client(cluster)
     try:

@@ -1,0 +1,199 @@
+"""The command line as a user runs it: real processes, a real LocalCluster, a real zarr store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from tests.conftest import cw_workflow
+
+SPINSWEEP = [sys.executable, "-m", "pipeline"]
+
+
+def cli(*args, catalog: Path | None = None, timeout: float = 300, check: bool = True):
+    env = dict(os.environ)
+    env.pop("SPINSWEEP_CATALOG", None)
+    if catalog is not None:
+        env["SPINSWEEP_CATALOG"] = str(catalog)
+    r = subprocess.run([*SPINSWEEP, *map(str, args)], capture_output=True, text=True, env=env,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    if check and r.returncode:
+        raise AssertionError(f"spinsweep {' '.join(map(str, args))} -> {r.returncode}\n{r.stderr}")
+    return r
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    """One small sweep run through the CLI on a 2-worker LocalCluster."""
+    d = tmp_path_factory.mktemp("cli")
+    wf = cw_workflow(d, name="small", N=(16, 32), T=(0.9, 1.1), seeds=2)
+    cat = d / "c.zarr"
+    r = cli("run", wf, "--workers", 2, catalog=cat)
+    assert "4 points computed" not in r.stdout  # 8 points
+    assert "8 points computed" in r.stdout
+    return d, wf, cat
+
+
+def test_validate_reports_ok_and_errors(tmp_path):
+    wf = cw_workflow(tmp_path)
+    r = cli("validate", wf)
+    assert "ok" in r.stdout and "8 points" in r.stdout
+    r = cli("validate", wf, "--set", "grid.seeds=0", check=False)
+    assert r.returncode == 2 and "seeds" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [(('model = "curie_weiss"', 'model = "curie_wiess"'), "model"),
+     (("T = [0.8, 1.2]", "T = [0.8, -1.0]"), "T"),
+     (("N = [16, 32]", "N = [1, 16]"), "N"),
+     (("N = [16, 32]", "N = []"), "N"),
+     (("seeds = 2", "seeds = 0"), "seeds"),
+     (("N = [16, 32]", 'N = "sixteen"'), "N"),
+     (('name = "cw"', 'name = ""'), "name"),
+     (("T = [0.8, 1.2]", "T = []"), "T"),
+     (("seed = 7", "seed = 7\nfrobnicate = 3"), "frobnicate"),
+     (("[sampler]", "[[sampler"), "line")])
+def test_bad_workflow_exits_2_with_one_line_and_writes_nothing(tmp_path, edit, field):
+    path = cw_workflow(tmp_path)
+    path.write_text(path.read_text().replace(*edit))
+    cat = tmp_path / "c.zarr"
+    r = cli("run", path, catalog=cat, check=False)
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == 2, r.stderr
+    assert len(lines) == 1 and field in lines[0] and "Traceback" not in r.stderr, r.stderr
+    assert not cat.exists()
+
+
+def test_plain_xarray_opens_the_sweep_without_spinsweep(swept):
+    _, _, cat = swept
+    code = (f"import sys, xarray as xr; ds = xr.open_zarr({str(cat)!r}, group='small'); "
+            "assert 'pipeline' not in sys.modules; print(dict(ds.sizes), sorted(ds.data_vars)[:3])")
+    r = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-I", "-c", code], capture_output=True,
+                       text=True, cwd="/")
+    assert r.returncode == 0, r.stderr
+    assert "'N': 2" in r.stdout
+
+
+def test_query_json_csv_table(swept):
+    _, _, cat = swept
+    recs = json.loads(cli("catalog", "query", "small", "--var", "m_abs", "--var", "binder", "--where", "N=16",
+                          "--format", "json", catalog=cat).stdout)
+    assert len(recs) == 4
+    assert set(recs[0]) == {"N", "T", "seed", "m_abs", "m_abs_err", "binder", "binder_err"}
+    assert all(r["N"] == 16 for r in recs)
+    recs = json.loads(cli("catalog", "query", "small", "--var", "m_abs", "--where", "T<1.0", "--format", "json",
+                          catalog=cat).stdout)
+    assert len(recs) == 4 and all(r["T"] < 1.0 for r in recs)
+    csv = cli("catalog", "query", "small", "--var", "energy", "--format", "csv", catalog=cat).stdout.splitlines()
+    assert csv[0] == "N,T,seed,energy,energy_err" and len(csv) == 9
+    table = cli("catalog", "query", "small", "--var", "chi", catalog=cat).stdout
+    assert "chi_err" in table.splitlines()[0]
+    r = cli("catalog", "query", "small", "--var", "nope", catalog=cat, check=False)
+    assert r.returncode == 2 and "--var 'nope'" in r.stderr and "m_abs" in r.stderr
+    r = cli("catalog", "query", "small", "--var", "m_abs", "--where", "L=3", catalog=cat, check=False)
+    assert r.returncode == 2 and "allowed: N, T, seed" in r.stderr
+
+
+def test_catalog_list_and_show(swept):
+    _, _, cat = swept
+    rows = json.loads(cli("catalog", "list", "--json", catalog=cat).stdout)
+    assert rows[0]["name"] == "small" and rows[0]["done"] == rows[0]["total"] == 8
+    assert rows[0]["shape"] == {"N": 2, "T": 2, "seed": 2}
+    show = cli("catalog", "show", "small", catalog=cat).stdout
+    assert "8/8 done" in show and "versions" in show
+    r = cli("catalog", "show", "nope", catalog=cat, check=False)
+    assert r.returncode == 2 and "not in catalog" in r.stderr
+
+
+def test_bench_json():
+    out = json.loads(cli("bench", "cw", "--N", 256, "--T", 1.0, "--sweeps", 200, "--json").stdout)
+    assert out["model"] == "curie_weiss" and out["N"] == 256 and out["flips_per_s"] > 0
+
+
+def _done(cat: Path, name: str) -> int:
+    try:
+        return int(xr.open_zarr(cat, group=name, consolidated=False)["done"].sum())
+    except Exception:
+        return 0
+
+
+def test_sigkill_of_the_client_then_rerun_equals_clean_run(tmp_path):
+    """Kill -9 the client once some points are stored; the rerun completes each point once, bit-equal."""
+    path = cw_workflow(tmp_path, name="k", N=(64, 128, 256, 512), T=(0.8, 0.9, 1.0, 1.1, 1.2), seeds=2,
+                       sweeps=20000, thermalize=500)
+    clean = tmp_path / "clean.zarr"
+    cli("run", path, "--workers", 2, catalog=clean)
+    cat = tmp_path / "killed.zarr"
+    env = dict(os.environ, SPINSWEEP_CATALOG=str(cat))
+    p = subprocess.Popen([*SPINSWEEP, "run", str(path), "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    t0 = time.time()
+    while _done(cat, "k") == 0 and p.poll() is None and time.time() - t0 < 120:
+        time.sleep(0.2)
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    n = _done(cat, "k")
+    assert 0 < n < 40, f"kill did not land part-way ({n} stored)"
+    r = cli("run", path, "--workers", 2, catalog=cat)
+    assert f"{40 - n} points computed, {n} already done" in r.stdout
+    a = xr.open_zarr(clean, group="k").load()
+    b = xr.open_zarr(cat, group="k").load()
+    for v in a.data_vars:
+        np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
+
+
+def test_external_scheduler_and_worker_processes(tmp_path):
+    """`dask scheduler` and `dask worker` started as separate processes on 127.0.0.1; run --scheduler."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    addr = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    procs = [subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+    try:
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", addr, "--nworkers", "1", "--nthreads", "1",
+             "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True))
+        path = cw_workflow(tmp_path, name="ext")
+        cat = tmp_path / "c.zarr"
+        deadline = time.time() + 60
+        while True:
+            r = cli("run", path, "--scheduler", addr, catalog=cat, check=False, timeout=120)
+            if r.returncode == 0 or time.time() > deadline:
+                break
+            time.sleep(1)
+        assert r.returncode == 0, r.stderr
+        assert "8 points computed" in r.stdout
+        recs = json.loads(cli("catalog", "query", "ext", "--var", "m_abs", "--format", "json", catalog=cat).stdout)
+        assert len(recs) == 8
+    finally:
+        for p in procs:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=30)
+
+
+def test_unreachable_scheduler_is_a_clean_error(tmp_path):
+    r = cli("run", cw_workflow(tmp_path), "--scheduler", "tcp://127.0.0.1:9", check=False, timeout=120)
+    assert r.returncode == 2 and "cannot connect" in r.stderr
+
+
+def test_run_overrides_and_env_catalog(tmp_path):
+    path = cw_workflow(tmp_path, name="ov")
+    cat = tmp_path / "env.zarr"
+    cli("run", path, "--workers", 1, "--set", "grid.seeds=1", "--set", "name=ov1", catalog=cat)
+    ds = xr.open_zarr(cat, group="ov1")
+    assert ds.sizes["seed"] == 1 and np.all(ds["done"].values)
