@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""spinsweep's numba kernels against the hand-written C references, side by side in one run.
+
+Builds the C programs of ``../shared/perf-reference`` (override with ``--perf-reference``) into
+``benchmarks/_build``, then alternates C and ``spinsweep bench`` runs of the same algorithm, stream
+and parameters, and prints the best flips/s of each and their ratio (numba / C), plus whether the
+sanity numbers agree (they do for a faithful port with the same seed). Usage::
+
+    python benchmarks/bench_vs_c.py            # Curie-Weiss N=1024 T=1, Hopfield N=1000 alpha=0.1 T=0.3
+    python benchmarks/bench_vs_c.py --repeat 5 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CASES = {
+    "cw": {"c": ["cw_metropolis", "1024", "1.0", "{sweeps}", "{seed}"], "sweeps": 200000,
+           "py": ["bench", "cw", "--N", "1024", "--T", "1.0", "--sweeps", "{sweeps}", "--seed", "{seed}"],
+           "sanity": ["mean_abs_m", "e_final", "acc_rate"]},
+    "hopfield": {"c": ["hopfield_metropolis", "1000", "0.1", "0.3", "{sweeps}", "{seed}"], "sweeps": 100000,
+                 "py": ["bench", "hopfield", "--N", "1000", "--alpha", "0.1", "--T", "0.3", "--sweeps",
+                        "{sweeps}", "--seed", "{seed}"],
+                 "sanity": ["overlap0_mean", "e_final", "acc_rate"]},
+}
+
+
+def build(perf: Path) -> Path:
+    out = ROOT / "benchmarks" / "_build"
+    out.mkdir(parents=True, exist_ok=True)
+    for f in perf.glob("*.c"):
+        shutil.copy(f, out / f.name)
+    shutil.copy(perf / "Makefile", out / "Makefile")
+    subprocess.run(["make", "-s", "-C", str(out)], check=True)
+    return out
+
+
+def run_json(cmd: list[str]) -> dict:
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("cases", nargs="*", default=list(CASES), help=f"which kernels ({', '.join(CASES)})")
+    ap.add_argument("--perf-reference", type=Path, default=ROOT.parent / "shared" / "perf-reference")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply the number of sweeps")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    build_dir = build(a.perf_reference)
+    spinsweep = [sys.executable, "-m", "pipeline"]
+    report = []
+    for name in a.cases:
+        case = CASES[name]
+        fill = {"sweeps": str(int(case["sweeps"] * a.scale)), "seed": str(a.seed)}
+        c_cmd = [str(build_dir / case["c"][0])] + [x.format(**fill) for x in case["c"][1:]]
+        py_cmd = spinsweep + [x.format(**fill) for x in case["py"]] + ["--json"]
+        run_json(py_cmd)  # warm the JIT cache
+        c_runs, py_runs = [], []
+        for _ in range(a.repeat):
+            c_runs.append(run_json(c_cmd))
+            py_runs.append(run_json(py_cmd))
+        c_best = max(r["flips_per_s"] for r in c_runs)
+        py_best = max(r["flips_per_s"] for r in py_runs)
+        # the C programs print 6 to 10 decimals: equal to the printed digits
+        same = all(abs(c_runs[0][k] - py_runs[0][k]) <= 5e-7 for k in case["sanity"])
+        row = {"kernel": name, "c_flips_per_s": c_best, "numba_flips_per_s": py_best,
+               "ratio": py_best / c_best, "sanity_identical": same, "sweeps": int(fill["sweeps"])}
+        report.append(row)
+        if not a.json:
+            print(f"{name:9s} C {c_best:.3e} flips/s   numba {py_best:.3e} flips/s   ratio {row['ratio']:.2f}"
+                  f"   sanity numbers {'identical' if same else 'DIFFER'}")
+    if a.json:
+        print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
