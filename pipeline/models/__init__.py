@@ -17,6 +17,7 @@ __all__ = ["Derived", "Model", "Observable", "Param", "available", "get_model"]
 # name -> module that defines MODEL
 _REGISTRY = {
     "curie_weiss": "pipeline.models.curie_weiss",
+    "hopfield": "pipeline.models.hopfield",
 }
 _cache: dict[str, Model] = {}
 

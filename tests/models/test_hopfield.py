@@ -1,0 +1,282 @@
+"""Hopfield sampler: exact enumeration at N = 12, the Curie-Weiss gauge, dense == overlap chains, the C
+reference bit for bit, retrieval from noisy cues, and the model declaration."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.errors import SpecError
+from pipeline.models import get_model
+from pipeline.models.hopfield import (
+    TIE_ACCEPT,
+    choose_dense,
+    cost,
+    initial_state,
+    n_patterns,
+    patterns,
+    run_chain,
+    simulate,
+)
+from pipeline.run.seeds import Streams
+from pipeline.samplers._driver import run_point
+from pipeline.samplers._rng import seed_state
+from pipeline.spec.workflow import Sampler, parse_workflow
+from pipeline.theory.exact import curie_weiss_exact
+from pipeline.theory.hopfield_exact import hopfield_exact
+
+MODEL = get_model("hopfield")
+WSEED = 20261127
+
+
+def streams(coords, wseed=WSEED):
+    # exactly as samplers._driver.run_point builds them
+    return Streams(wseed, "hopfield", coords, disorder_exclude=("T", "init"))
+
+
+def sampler(thermalize=1000, sweeps=20000, measure_every=1, bins=32, noise=0.2):
+    return Sampler(algorithm="metropolis", thermalize=thermalize, sweeps=sweeps, measure_every=measure_every,
+                   bins=bins, options={"noise": noise})
+
+
+# --------------------------------------------------------------------------------------------------
+# against exact enumeration
+# --------------------------------------------------------------------------------------------------
+
+N_EXACT = 12
+TEMPS = (0.5, 1.0, 2.0)
+N_SAMPLES = 16
+COMPARED = ("energy", "m2", "q2")
+
+
+@pytest.mark.parametrize("P", [1, 2, 3])
+def test_sampler_matches_exact_enumeration(P):
+    """Per-sample thermal averages at N = 12 against exact enumeration of that sample's patterns.
+
+    Tolerances: each run has 20000 measured sweeps in 32 bins (bins of 625 sweeps, τ_int ≲ 5 sweeps here,
+    so the binned errors are honest). (i) The disorder average of (sampler − exact) has only thermal
+    noise, with standard error sqrt(Σ err_s²)/n: it must be within 4 of those (27 comparisons per run of
+    this test: a false alarm has probability ~2e-3). (ii) Every single sample must be within 5 of its own
+    error bar (3 × 3 × 16 = 144 comparisons per P: ~1e-4 false alarms at 5σ for Gaussian errors).
+    (ii) also catches a wrong sample hidden in an average.
+    """
+    alpha = P / N_EXACT
+    assert n_patterns(N_EXACT, alpha) == P
+    smp = sampler()
+    for T in TEMPS:
+        diff = {k: [] for k in COMPARED}
+        err = {k: [] for k in COMPARED}
+        for seed in range(N_SAMPLES):
+            coords = {"N": N_EXACT, "alpha": alpha, "T": T, "seed": seed, "init": "random"}
+            res = run_point(MODEL, coords, smp, WSEED)
+            ex = hopfield_exact(patterns(coords, streams(coords)), T)
+            for k in COMPARED:
+                diff[k].append(res[k] - ex[k])
+                err[k].append(res[f"{k}_err"])
+                assert abs(res[k] - ex[k]) < 5 * res[f"{k}_err"], (P, T, seed, k, res[k], ex[k])
+        for k in COMPARED:
+            d, e = np.asarray(diff[k]), np.asarray(err[k])
+            sem = np.sqrt((e**2).sum()) / e.size
+            assert abs(d.mean()) < 4 * sem, (P, T, k, d.mean(), sem)
+
+
+@pytest.mark.parametrize("T", TEMPS)
+def test_one_pattern_is_curie_weiss(T):
+    # gauge σ_i → ξ_i σ_i: P = 1 is Curie-Weiss whatever the pattern, so every sample has the CW values.
+    # Longer runs (80000 sweeps) than above: 4 samples, each within 4σ of the exact CW numbers.
+    N = 12
+    cw = curie_weiss_exact(N, T)
+    smp = sampler(sweeps=80000)
+    for seed in range(4):
+        coords = {"N": N, "alpha": 1 / N, "T": T, "seed": seed, "init": "pattern"}
+        res = run_point(MODEL, coords, smp, WSEED)
+        for k, ck in [("energy", "energy"), ("m2", "m2"), ("m", "m_abs")]:
+            assert abs(res[k] - cw[ck]) < 4 * res[f"{k}_err"], (seed, k, res[k], cw[ck])
+        assert abs(res["heat_capacity"] - cw["heat_capacity"]) < 4 * res["heat_capacity_err"]
+
+
+# --------------------------------------------------------------------------------------------------
+# implementation: same chain both ways, the C reference
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("T", "init", "tie"), [(0.3, "random", TIE_ACCEPT), (1.5, "noisy", TIE_ACCEPT),
+                                                (0.7, "pattern", None)])
+def test_dense_path_is_the_same_chain(T, init, tie):
+    coords = {"N": 150, "alpha": 0.1, "T": T, "seed": 3, "init": init}
+    smp = sampler(thermalize=30, sweeps=60, measure_every=3)
+    a, ca = run_chain(coords, smp, streams(coords), path="overlap", tie=tie)
+    b, cb = run_chain(coords, smp, streams(coords), path="dense", tie=tie)
+    assert cb.dense_sweeps == 90 and ca.dense_sweeps == 0
+    assert np.array_equal(a, b)
+    assert np.array_equal(ca.sigma, cb.sigma) and np.array_equal(ca.M, cb.M)
+    assert np.array_equal(ca.rngs, cb.rngs)  # same number of draws
+    assert ca.accepted == cb.accepted > 0
+
+
+def test_automatic_switch_keeps_the_chain():
+    # low T from the pattern: the overlap pilot measures a small acceptance rate, then dense takes over
+    coords = {"N": 120, "alpha": 0.1, "T": 0.1, "seed": 0, "init": "pattern"}
+    smp = sampler(thermalize=1000, sweeps=1000)
+    auto, c_auto = run_chain(coords, smp, streams(coords))
+    ref, _ = run_chain(coords, smp, streams(coords), path="overlap")
+    assert 0 < c_auto.dense_sweeps < 2000
+    assert np.array_equal(auto, ref)
+    assert np.array_equal(simulate(coords, smp, streams(coords))["energy"],
+                          simulate(coords, smp, streams(coords), path="dense")["energy"])
+
+
+def test_choose_dense_crossover():
+    # dense when the acceptance rate is well below ~P/N and the run is long enough to build Jint
+    assert choose_dense(1000, 100, 0.002, 10**5)
+    assert not choose_dense(1000, 100, 0.3, 10**5)
+    assert not choose_dense(1000, 100, 0.002, 10)  # the N^2 P build would not pay
+    assert not choose_dense(10000, 1000, 0.0, 10**6)  # memory cap
+    assert not choose_dense(100, 4, 0.0, 10**6)  # tiny P: the overlap test is already O(1)
+
+
+def _c_reference() -> Path | None:
+    here = Path(__file__).resolve()
+    for root in (here.parents[2], here.parents[3]):
+        src = root / "shared" / "perf-reference" / "hopfield_metropolis.c"
+        if src.exists():
+            return src
+    return None
+
+
+@pytest.fixture(scope="module")
+def c_program(tmp_path_factory):
+    src = _c_reference()
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if src is None or cc is None:
+        pytest.skip("no C compiler or no shared/perf-reference/hopfield_metropolis.c")
+    exe = tmp_path_factory.mktemp("cref") / "hopfield_metropolis"
+    subprocess.run([cc, "-O2", "-std=c99", "-o", str(exe), str(src), "-lm"], check=True)
+    return exe
+
+
+@pytest.mark.parametrize("args", [(1000, 0.1, 0.3, 2000, 1), (301, 0.05, 0.2, 300, 7), (200, 0.3, 1.0, 300, 3)])
+def test_bench_matches_c_reference(c_program, args):
+    N, alpha, T, sweeps, seed = args
+    out = subprocess.run([str(c_program), *map(str, args)], capture_output=True, text=True, check=True)
+    c = json.loads(out.stdout)
+    py = MODEL.bench(N=N, T=T, sweeps=sweeps, seed=seed, alpha=alpha)
+    assert py["P"] == c["P"] and py["sweeps"] == c["sweeps"]
+    for k in ("overlap0_final", "overlap0_mean", "e_final"):
+        assert f"{py[k]:.10f}" == f"{c[k]:.10f}", k  # the C program prints %.10f
+    assert f"{py['acc_rate']:.6f}" == f"{c['acc_rate']:.6f}"
+    assert py["flips_per_s"] > 0
+
+
+# --------------------------------------------------------------------------------------------------
+# physics at larger N
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("alpha", "retrieved"), [(0.05, True), (0.2, False)])
+def test_retrieval_from_noisy_cues(alpha, retrieved):
+    # 20 % of the spins of pattern 1 flipped, T = 0.1, N = 2000, 200 sweeps: below α_c ≈ 0.14 the network
+    # retrieves the pattern (m → ~1), above it the overlap decays (to ~0.1-0.3 at this N and run length)
+    N = 2000
+    smp = sampler(thermalize=100, sweeps=100, measure_every=10, noise=0.2)
+    for seed in range(2):
+        coords = {"N": N, "alpha": alpha, "T": 0.1, "seed": seed, "init": "noisy"}
+        out, _ = run_chain(coords, smp, streams(coords))
+        final = out[-1, :2] / N  # |m_1| of both replicas after 200 sweeps
+        if retrieved:
+            assert np.all(final > 0.95), final
+        else:
+            assert np.all(final < 0.6), final
+
+
+def test_initial_states():
+    xi = patterns({"N": 4000, "alpha": 0.01, "seed": 0}, streams({"N": 4000, "alpha": 0.01, "seed": 0}))
+    assert np.array_equal(initial_state(xi, 0, 0.2, seed_state(1)), xi[:, 0])
+    noisy = initial_state(xi, 1, 0.2, seed_state(1))
+    assert abs(np.mean(noisy != xi[:, 0]) - 0.2) < 0.03
+    rnd = initial_state(xi, 2, 0.2, seed_state(1))
+    assert abs(np.mean(rnd * xi[:, 0])) < 0.1
+
+
+def test_patterns_are_shared_by_temperatures_and_inits():
+    base = {"N": 50, "alpha": 0.1, "seed": 1}
+    a = patterns({**base, "T": 0.5, "init": "pattern"}, streams({**base, "T": 0.5, "init": "pattern"}))
+    b = patterns({**base, "T": 1.5, "init": "random"}, streams({**base, "T": 1.5, "init": "random"}))
+    c = patterns({**base, "seed": 2, "T": 0.5, "init": "pattern"},
+                 streams({**base, "seed": 2, "T": 0.5, "init": "pattern"}))
+    assert a.shape == (50, 5) and a.dtype == np.int8 and set(np.unique(a)) == {-1, 1}
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_pattern_count():
+    assert n_patterns(1000, 0.1) == 100
+    assert n_patterns(12, 0.25) == 3
+    assert n_patterns(10, 0.25) == 3  # floor(2.5 + 0.5)
+    assert n_patterns(10, 0.01) == 1  # at least one
+
+
+def test_series_and_summary():
+    coords = {"N": 40, "alpha": 0.1, "T": 0.8, "seed": 0, "init": "random"}
+    smp = sampler(thermalize=20, sweeps=128, measure_every=2, bins=8)
+    series = simulate(coords, smp, streams(coords))
+    assert set(series) == {o.name for o in MODEL.observables}
+    assert all(v.shape == (64,) for v in series.values())
+    assert np.all((series["m"] >= 0) & (series["m"] <= series["m_max"]) & (series["m_max"] <= 1))
+    assert np.allclose(series["q2"], series["q_abs"] ** 2)
+    assert np.all(series["energy2"] >= series["energy"] ** 2 - 1e-15)
+    res = run_point(MODEL, coords, smp, WSEED)
+    assert res["chi_sg"] == pytest.approx(40 * res["q2"])
+    assert {"binder_q", "heat_capacity", "converged"} <= set(res)
+    assert cost(coords, smp) == 2 * 40 * (20 + 128) * 5
+
+
+# --------------------------------------------------------------------------------------------------
+# declaration and workflow validation
+# --------------------------------------------------------------------------------------------------
+
+TOML = """
+name = "hop"
+model = "hopfield"
+seed = 1
+[grid]
+N = [100]
+T = [0.5]
+seeds = 2
+{extra}
+[sampler]
+thermalize = 10
+sweeps = 100
+bins = 8
+{options}
+"""
+
+
+def test_workflow_defaults_and_options():
+    wf = parse_workflow(TOML.format(extra="alpha = [0.05, 0.1]", options=""))
+    assert wf.grid["alpha"] == (0.05, 0.1) and wf.grid["init"] == ("pattern", "random")
+    assert wf.sampler.options == {"noise": 0.2} and wf.sampler.algorithm == "metropolis"
+    assert MODEL.dims == ("N", "alpha", "T", "seed", "init") and MODEL.disorder
+    wf = parse_workflow(TOML.format(extra='alpha = 0.1\ninit = ["noisy"]', options="options = { noise = 0.1 }"))
+    assert wf.sampler.options == {"noise": 0.1}
+
+
+@pytest.mark.parametrize(("extra", "options", "msg"), [
+    ("", "", "missing key 'alpha' in [grid]"),
+    ("alpha = 0.0", "", "alpha = 0.0 is not allowed: expected 0.0 < alpha <= 1.0"),
+    ("alpha = 0.1\ninit = ['cue']", "", "init = 'cue' is not allowed: expected one of 'pattern', 'noisy', 'random'"),
+    ("alpha = 0.1", "options = { noise = 0.7 }", "[sampler.options] noise = 0.7: expected 0.0 <= noise <= 0.5"),
+    ("alpha = 0.1", "options = { flips = 0.1 }", "unknown key 'flips' in [sampler.options]; allowed: noise"),
+])
+def test_workflow_errors(extra, options, msg):
+    with pytest.raises(SpecError) as e:
+        parse_workflow(TOML.format(extra=extra, options=options))
+    assert msg in str(e.value)
+
+
+def test_exact_pointer_uses_the_points_patterns():
+    coords = {"N": 8, "alpha": 0.25, "T": 0.9, "seed": 4, "init": "random"}
+    st = streams(coords)
+    assert MODEL.exact(coords, st)["energy"] == pytest.approx(hopfield_exact(patterns(coords, st), 0.9)["energy"])
