@@ -29,7 +29,7 @@ def cw_workflow(tmp_path: Path, name: str = "cw", N=(16, 32), T=(0.8, 1.2), seed
                 algorithm: str = "metropolis", thermalize: int = 200, sweeps: int = 2000,
                 bins: int = 16) -> Path:
     """Write a small Curie-Weiss workflow and return its path."""
-    text = CW_TOML.format(name=name, N=list(N), T=list(T), seeds=seeds, algorithm=algorithm,
+    text = CW_TOML.format(name=name, N=[int(n) for n in N], T=[float(t) for t in T], seeds=seeds, algorithm=algorithm,
                           thermalize=thermalize, sweeps=sweeps, bins=bins)
     path = tmp_path / f"{name}.toml"
     path.write_text(textwrap.dedent(text))

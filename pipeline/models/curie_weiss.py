@@ -165,16 +165,20 @@ def _heat_capacity(v, c):
     return c["N"] * (v["energy2"] - v["energy"] ** 2) / c["T"] ** 2
 
 
-def _reduce(*args, **kwargs):
-    from pipeline.reduce.ferromagnet import reduce_sweep
+def reduce(ds, settings):
+    """Finite-size scaling: T_c from Binder crossings, β, γ, ν̄ (``pipeline.reduce.ferromagnet``)."""
+    from pipeline.reduce import ferromagnet
 
-    return reduce_sweep(*args, **kwargs)
+    res = ferromagnet.reduce_ferromagnet(ds, settings)
+    return {"json": res, "text": ferromagnet.summary_text(res), "dataset": ferromagnet.reduction_dataset(res)}
 
 
-def _plot(*args, **kwargs):
-    from pipeline.plot.ferromagnet import plot_sweep
+def plot(ds, result, outdir):
+    """Order parameter, U4 with its crossings, collapses and log-log fits (``pipeline.plot.ferromagnet``)."""
+    from pipeline.plot.ferromagnet import plot_ferromagnet
+    from pipeline.theory.exact import curie_weiss_exact
 
-    return plot_sweep(*args, **kwargs)
+    return plot_ferromagnet(ds, result, outdir, exact_curves=curie_weiss_exact, theory=theory)
 
 
 MODEL = Model(
@@ -201,7 +205,7 @@ MODEL = Model(
     convergence=("m_abs", "energy"),
     exact=exact,
     theory=theory,
-    reduce=_reduce,
-    plot=_plot,
+    reduce=reduce,
+    plot=plot,
     bench=bench,
 )

@@ -78,6 +78,8 @@ def mean_field_exponents(
     collapse_errors: str = "bootstrap",
     collapse_n_boot: int = 40,
     nu_bar0: float = 2.0,
+    crossing_method: str = "auto",
+    n_local: int | None = None,
 ) -> dict:
     """T_c, β/ν̄, γ/ν̄, ν̄, β and γ of a mean-field ferromagnet from a finite-size sweep.
 
@@ -119,6 +121,8 @@ def mean_field_exponents(
         Bootstrap refits of the collapse (default 40), drawn from `seed`.
     nu_bar0 : float, optional
         Starting ν̄ of the collapse fit (default 2).
+    crossing_method, n_local : optional
+        How each crossing is located, passed to :func:`pipeline.reduce.fss.binder_crossings`.
 
     Returns
     -------
@@ -173,7 +177,8 @@ def mean_field_exponents(
             )
 
     # 1. T_c from the Binder crossings
-    crossings = binder_crossings(N, T, U4, dU4, n_boot=n_boot, seed=seed, T_window=T_window)
+    crossings = binder_crossings(N, T, U4, dU4, n_boot=n_boot, seed=seed, T_window=T_window,
+                                 method=crossing_method, n_local=n_local)
     form = extrapolate
     if form == "auto":
         form = "1/N^w" if len(crossings) >= 3 else "const"
@@ -274,7 +279,7 @@ def mean_field_exponents(
         ],
         "fits": fits,
         "method": {
-            "Tc": "Binder crossings of successive sizes (cubic splines), "
+            "Tc": f"Binder crossings of successive sizes (method {crossing_method!r}, n_local {n_local}), "
             + (
                 "extrapolated as T_c + a N_eff^-omega, N_eff = sqrt(N1 N2)"
                 if form == "1/N^w"
@@ -285,6 +290,8 @@ def mean_field_exponents(
             "omega_free": ext["omega_free"],
             "n_boot": int(n_boot),
             "seed": int(seed),
+            "crossing_method": crossing_method,
+            "n_local": n_local,
             "T_window": None if T_window is None else [float(v) for v in T_window],
             "exponents_at_Tc": "weighted log-log fits of spline values at T_c; T_c error propagated by refitting at T_c +- err",
             "nu_bar": "Houdayer-Hartmann collapse of U4 (a = 0), Nelder-Mead, errors: "

@@ -1,0 +1,740 @@
+"""Hopfield phase diagram from a stored sweep: retrieval line, α_c extrapolated in N, spin-glass line.
+
+Pure functions over an xarray Dataset in the catalog layout (dims ``N``, ``alpha``, ``T``, ``seed``,
+``init``, ``bin``; variables ``m``, ``m_bins``, ``q2``, ``q2_bins``, ...; see
+:mod:`pipeline.store.catalog`). Nothing here reads or writes the catalog.
+
+Conventions: σ_i = ±1, k_B = 1, T = 1/β, α = P/N, J_ij = (1/N) Σ_μ ξ_i^μ ξ_j^μ, Mattis overlap
+m = |m_1| = |(1/N) Σ_i ξ_i^1 σ_i| (replica average), two-replica overlap q = (1/N) Σ_i σ_i^a σ_i^b. Each
+``seed`` is an independent disorder sample (its own patterns) with its own thermal history; every
+T and ``init`` of a seed share the patterns.
+
+Retrieval line (:func:`retrieval_line`)
+    From ``pattern`` initial states, a sample *retains* the pattern if its overlap at the end of the
+    run (mean of the last ``last_bins`` stored bins of ``m``) exceeds ``threshold`` (default 0.5;
+    retrieval states have m ≳ 0.95, lost ones m ≲ 0.35 at the sizes used). At fixed (N, T) the
+    fraction of retaining samples falls from 1 to 0 across the apparent capacity α_M(N, T), located
+    as the midpoint (fraction 1/2) of a logistic fit in α of the retained counts (maximum likelihood,
+    with half a pseudo-count per α so that a sharp step still has a finite fit). Errors: bootstrap
+    over seeds. ``criterion="mean"`` instead interpolates linearly where the seed average of the
+    end overlap crosses ``threshold``.
+
+α_c (:func:`extrapolate_alpha_c`)
+    α_M(N, T) is extrapolated to N → ∞ with several finite-size forms (by default
+    α_c + a N^(−1/2), α_c + a N^(−1), α_c + a N^(−1/2) + b N^(−1)), each by weighted least squares
+    and refitted on every bootstrap replica (statistical error, scaled by √(χ²/dof) when that
+    exceeds 1). The reported value is the mean over the forms; its error is the rms statistical
+    error ⊕ half the spread between the forms (the finite-size form is a real systematic: apparent
+    α_c(N) approaches its limit slowly). The T → 0 end of the retrieval line is then taken as
+    α_c(T → 0) = α_c(T_r) + [α_M^RS(0) − α_M^RS(T_r)] (``T0_correction="rs"``, the small RS
+    T-dependence, 0.0028 at T_r = 0.1 and 0.0001 at T_r = 0.05; half the correction is added to the
+    error), or by a straight line in T through several retrieval temperatures (``"linear"``), or
+    not at all (``"none"``).
+
+Spin-glass line (:func:`spin_glass_line`)
+    From ``random`` initial states, mean-field FSS gives χ_SG = N[⟨q²⟩] ~ N^(1/3) at T_g, so the
+    curves Y_N(T) = N^(2/3) [⟨q²⟩] of different N cross at T_g (larger N above it below T_g, below it
+    above T_g). [⟨q²⟩] is the seed average of the per-sample time average ``q2``. Each pair of
+    successive sizes gives a crossing (a local quadratic fit of the difference of the two curves
+    around its sign change); errors from a bootstrap over seeds (the same replicas for all pairs).
+    T_g is the crossing of the largest pair; its error is the bootstrap error ⊕ the distance to the
+    mean of all pairs' crossings (their drift with N is the finite-size systematic).
+
+:func:`reduce_hopfield` runs all three and returns the JSON-ready summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from pipeline.errors import ReductionError
+
+__all__ = [
+    "FORMS",
+    "RetrievalPoint",
+    "SGCrossing",
+    "end_overlap",
+    "retrieval_line",
+    "extrapolate_alpha_c",
+    "alpha_c_T0",
+    "spin_glass_line",
+    "reduce_hopfield",
+    "DEFAULTS",
+]
+
+#: Finite-size forms for α_M(N): name -> list of powers p of the terms a_k N^(−p) (besides α_c).
+FORMS: dict[str, tuple[float, ...]] = {
+    "N^-1/2": (0.5,),
+    "N^-1": (1.0,),
+    "N^-1/2+N^-1": (0.5, 1.0),
+    "N^-1/3": (1.0 / 3.0,),
+    "N^-2/3": (2.0 / 3.0,),
+    "N^-1+N^-2": (1.0, 2.0),
+}
+
+#: Share of bootstrap replicas allowed to lose a boundary before it is refused.
+MAX_FAILED = 0.2
+
+#: Settings of :func:`reduce_hopfield` (the workflow's ``[reduce]`` table overrides them).
+DEFAULTS: dict[str, Any] = {
+    "init_retrieval": "pattern",
+    "T_retrieval": None,  # None: every T < T_retrieval_max in the sweep
+    "T_retrieval_max": 0.5,
+    "threshold": 0.5,
+    "criterion": "fraction",
+    "last_bins": 1,
+    "forms": ["N^-1/2", "N^-1", "N^-1/2+N^-1"],
+    "T0_correction": "rs",
+    "init_sg": "random",
+    "Tg_alpha": None,  # None: every alpha of the sweep with >= 2 temperatures above T_retrieval_max
+    "Tg_T_window": None,  # None: all T > T_retrieval_max
+    "Tg_exponent": 2.0 / 3.0,
+    "n_boot": 400,
+    "boot_seed": 0,
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------------
+
+
+def _g(a) -> str:
+    a = np.atleast_1d(np.asarray(a, dtype=float))
+    return "[" + ", ".join(f"{v:g}" for v in a) + "]"
+
+
+def _need(ds: xr.Dataset, dims: Sequence[str], what: str) -> None:
+    missing = [d for d in dims if d not in ds.dims]
+    if missing:
+        raise ReductionError(f"{what}: the dataset lacks dimension(s) {missing}; expected the catalog layout "
+                             f"with dims N, alpha, T, seed, init, bin (has {list(ds.dims)})")
+
+
+def _pick_init(ds: xr.Dataset, init: str, what: str) -> xr.Dataset:
+    if "init" not in ds.dims:
+        return ds
+    inits = [str(v) for v in ds["init"].values]
+    if init not in inits:
+        raise ReductionError(f"{what} needs init = {init!r} points; the sweep has init = {inits}")
+    return ds.sel(init=init)
+
+
+def _rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(int(seed))
+
+
+def end_overlap(ds: xr.Dataset, last_bins: int = 1) -> xr.DataArray:
+    """Overlap at the end of each run: mean of the last ``last_bins`` bin means of ``m``.
+
+    Falls back to the run average ``m`` if the bins are not stored. Dims: those of ``m``.
+    """
+    if "m_bins" in ds:
+        b = ds["m_bins"]
+        nb = b.sizes["bin"]
+        k = int(max(1, min(last_bins, nb)))
+        return b.isel(bin=slice(nb - k, nb)).mean("bin")
+    if "m" in ds:
+        return ds["m"]
+    raise ReductionError("retrieval line needs the Mattis overlap 'm' (or its bins 'm_bins'); not in the dataset")
+
+
+# ---------------------------------------------------------------------------------------------------
+# retrieval line
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetrievalPoint:
+    """Apparent retrieval capacity α_M(N, T) of one size and temperature.
+
+    Attributes
+    ----------
+    N : int
+    T : float
+    alpha : float
+        α where the retained fraction crosses 1/2 (or the mean end overlap crosses the threshold).
+    err : float
+        Bootstrap standard error (over seeds).
+    alphas, fraction, mean_m : numpy.ndarray
+        The α grid, the fraction of seeds retaining the pattern and the seed-mean end overlap.
+    n_seeds : int
+    samples : numpy.ndarray
+        α_M in each bootstrap replica (NaN where a replica lost the crossing).
+    """
+
+    N: int
+    T: float
+    alpha: float
+    err: float
+    alphas: np.ndarray = field(repr=False, compare=False)
+    fraction: np.ndarray = field(repr=False, compare=False)
+    mean_m: np.ndarray = field(repr=False, compare=False)
+    n_seeds: int = 0
+    samples: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"N": int(self.N), "T": float(self.T), "alpha": float(self.alpha), "err": float(self.err),
+                "n_seeds": int(self.n_seeds), "alphas": [float(a) for a in self.alphas],
+                "fraction": [float(f) for f in self.fraction], "mean_m": [float(v) for v in self.mean_m]}
+
+
+def _logistic_midpoint(x: np.ndarray, k: np.ndarray, n: np.ndarray, iters: int = 40) -> np.ndarray:
+    """α where a logistic fit of retained counts k (…, nx) out of n (nx) crosses 1/2.
+
+    Maximum likelihood of p(x) = 1/(1 + exp(−(a + b u))), u = (x − x̄)/s, with counts k + 1/2 of n + 1
+    (the pseudo-counts keep the fit finite for a sharp step), by Newton steps vectorised over the
+    leading axes. NaN where the fitted slope is not negative (no decrease) or the midpoint is outside
+    the grid extended by one spacing.
+    """
+    x = np.asarray(x, float)
+    k = np.asarray(k, float)
+    xm, s = x.mean(), max(np.ptp(x), 1e-12) / 2
+    u = (x - xm) / s
+    kk = k + 0.5
+    nn = np.asarray(n, float) + 1.0
+    lead = k.shape[:-1]
+    a = np.zeros(lead)
+    b = np.full(lead, -4.0)
+    for _ in range(iters):
+        eta = np.clip(a[..., None] + b[..., None] * u, -40, 40)
+        p = 1.0 / (1.0 + np.exp(-eta))
+        r = kk - nn * p
+        w = nn * p * (1 - p)
+        ga, gb = r.sum(-1), (r * u).sum(-1)
+        haa, hab, hbb = w.sum(-1), (w * u).sum(-1), (w * u * u).sum(-1)
+        det = haa * hbb - hab * hab
+        det = np.where(det > 0, det, np.nan)
+        da = (hbb * ga - hab * gb) / det
+        db = (haa * gb - hab * ga) / det
+        step = np.maximum(1.0, np.maximum(np.abs(da), np.abs(db)) / 5.0)  # damped
+        a = a + np.nan_to_num(da) / step
+        b = b + np.nan_to_num(db) / step
+    mid = xm - s * a / b
+    h = np.min(np.diff(np.sort(x))) if x.size > 1 else 0.0
+    bad = ~(b < 0) | (mid < x.min() - h) | (mid > x.max() + h) | ~np.isfinite(mid)
+    return np.where(bad, np.nan, mid)
+
+
+def _interp_down(x: np.ndarray, y: np.ndarray, thr: float) -> np.ndarray:
+    """First downward crossing of ``thr`` by y(x) (…, nx), linear interpolation; NaN if none."""
+    above = y > thr
+    cross = above[..., :-1] & ~above[..., 1:]
+    has = cross.any(-1)
+    k = np.argmax(cross, axis=-1)
+    y0 = np.take_along_axis(y, k[..., None], -1)[..., 0]
+    y1 = np.take_along_axis(y, (k + 1)[..., None], -1)[..., 0]
+    x0, x1 = x[k], x[k + 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xc = x0 + (y0 - thr) * (x1 - x0) / (y0 - y1)
+    return np.where(has, xc, np.nan)
+
+
+def retrieval_line(
+    ds: xr.Dataset,
+    *,
+    init: str = "pattern",
+    T: float | Sequence[float] | None = None,
+    sizes: Sequence[int] | None = None,
+    threshold: float = 0.5,
+    criterion: str = "fraction",
+    last_bins: int = 1,
+    n_boot: int = 400,
+    seed: int = 0,
+) -> list[RetrievalPoint]:
+    """Apparent retrieval capacity α_M(N, T) from ``init`` (default ``pattern``) starts.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Catalog layout (dims N, alpha, T, seed[, init][, bin]); needs ``m`` or ``m_bins``.
+    init : str
+        Initial condition whose runs are used (default ``"pattern"``).
+    T : float or sequence, optional
+        Temperatures to use (default: all of the sweep).
+    sizes : sequence of int, optional
+        Sizes to use (default: all).
+    threshold : float
+        A sample retains the pattern if its end overlap exceeds this (default 0.5).
+    criterion : {"fraction", "mean"}
+        ``"fraction"``: logistic midpoint of the retained fraction; ``"mean"``: where the seed-mean
+        end overlap crosses ``threshold`` (linear interpolation).
+    last_bins : int
+        Bins averaged for the end overlap (default 1: the last bin).
+    n_boot, seed : int
+        Bootstrap replicas over seeds and the bootstrap's seed.
+
+    Returns
+    -------
+    list of RetrievalPoint, ordered by T then N.
+
+    Raises
+    ------
+    ReductionError
+        Missing dims or init; fewer than 3 α values; an α grid that does not bracket the retrieval
+        loss for some (N, T) (the smallest α must retain in most samples and the largest lose in most);
+        a crossing lost in more than 20 % of the bootstrap replicas.
+    """
+    what = "retrieval line"
+    _need(ds, ("N", "alpha", "T", "seed"), what)
+    if criterion not in ("fraction", "mean"):
+        raise ReductionError(f"{what}: criterion = {criterion!r}: expected 'fraction' or 'mean'")
+    if not 0 < threshold < 1:
+        raise ReductionError(f"{what}: threshold = {threshold!r}: expected 0 < threshold < 1")
+    d = _pick_init(ds, init, what)
+    if T is not None:
+        Ts = np.atleast_1d(np.asarray(T, float))
+        missing = [t for t in Ts if not np.any(np.isclose(d["T"].values, t))]
+        if missing:
+            raise ReductionError(f"{what}: T = {_g(missing)} not in the sweep (T = {_g(d['T'].values)})")
+        d = d.sel(T=Ts, method="nearest")
+    if sizes is not None:
+        d = d.sel(N=list(sizes))
+    alphas = np.asarray(d["alpha"].values, float)
+    if alphas.size < 3:
+        raise ReductionError(f"{what} needs at least 3 alpha values to locate the retrieval loss; "
+                             f"sweep has alpha = {_g(alphas)}")
+    score = end_overlap(d, last_bins).transpose("N", "T", "alpha", "seed")
+    done = d["done"].transpose("N", "T", "alpha", "seed").values if "done" in d else None
+    S = score.values  # (nN, nT, na, ns)
+    n_seeds = S.shape[-1]
+    if n_seeds < 2:
+        raise ReductionError(f"{what} needs at least 2 seeds (independent disorder samples); sweep has {n_seeds}")
+    rng = _rng(seed)
+    out: list[RetrievalPoint] = []
+    for iT, t in enumerate(d["T"].values):
+        for iN, n in enumerate(d["N"].values):
+            s = S[iN, iT]  # (na, ns)
+            ok = np.isfinite(s) if done is None else (np.isfinite(s) & done[iN, iT].astype(bool))
+            if not ok.all():
+                raise ReductionError(f"{what}: N={int(n)}, T={t:g}: {int((~ok).sum())} of {ok.size} points are "
+                                     "missing (not done or NaN); finish the sweep first")
+            ret = (s > threshold).astype(float)
+            frac = ret.mean(-1)
+            mm = s.mean(-1)
+            y = frac if criterion == "fraction" else mm
+            lvl = 0.5 if criterion == "fraction" else threshold
+            if not (y[0] > lvl and y[-1] < lvl):
+                name = "fraction retaining the pattern" if criterion == "fraction" else "mean end overlap"
+                raise ReductionError(
+                    f"{what}: the alpha grid {_g(alphas)} does not bracket the retrieval loss at N={int(n)}, "
+                    f"T={t:g}: {name} goes {_g(np.round(y, 3))} (needs > {lvl:g} at the smallest alpha and "
+                    f"< {lvl:g} at the largest); extend the alpha grid")
+            idx = rng.integers(0, n_seeds, size=(n_boot, n_seeds))
+            sb = s[:, idx]  # (na, B, ns)
+            if criterion == "fraction":
+                a0 = float(_logistic_midpoint(alphas, ret.sum(-1), np.full(alphas.size, n_seeds)))
+                kb = (sb > threshold).sum(-1).T  # (B, na)
+                ab = _logistic_midpoint(alphas, kb, np.full(alphas.size, n_seeds))
+            else:
+                a0 = float(_interp_down(alphas, mm, threshold))
+                ab = _interp_down(alphas, sb.mean(-1).T, threshold)
+            if not np.isfinite(a0):
+                raise ReductionError(f"{what}: N={int(n)}, T={t:g}: no retrieval loss located inside alpha = "
+                                     f"{_g(alphas)} (fraction {_g(np.round(frac, 3))})")
+            nfail = int(np.isnan(ab).sum())
+            if nfail > MAX_FAILED * n_boot:
+                raise ReductionError(f"{what}: N={int(n)}, T={t:g}: the retrieval loss near alpha = {a0:.4g} is "
+                                     f"lost in {nfail} of {n_boot} bootstrap replicas; more seeds needed")
+            err = float(np.nanstd(ab, ddof=1))
+            out.append(RetrievalPoint(int(n), float(t), a0, err, alphas, frac, mm, n_seeds, ab))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# extrapolation in N
+# ---------------------------------------------------------------------------------------------------
+
+
+def _design(N: np.ndarray, powers: Sequence[float]) -> np.ndarray:
+    return np.column_stack([np.ones_like(N)] + [N ** (-p) for p in powers])
+
+
+def extrapolate_alpha_c(
+    N,
+    alpha,
+    err,
+    samples=None,
+    *,
+    forms: Sequence[str] = ("N^-1/2", "N^-1", "N^-1/2+N^-1"),
+) -> dict[str, Any]:
+    """Extrapolate α_M(N) to N → ∞ with several finite-size forms; error = statistical ⊕ form spread.
+
+    Parameters
+    ----------
+    N, alpha, err : array_like, shape (nN,)
+        Sizes (distinct), apparent capacities and their standard errors (> 0).
+    samples : array_like, shape (n_boot, nN), optional
+        Bootstrap replicas of α_M(N) (NaN allowed); without them the statistical errors are the
+        weighted-least-squares ones.
+    forms : sequence of str
+        Names in :data:`FORMS`. A form is used only if it leaves at least one degree of freedom;
+        the others are reported under ``skipped``.
+
+    Returns
+    -------
+    dict
+        ``value``, ``err``, ``err_stat`` (rms of the forms' statistical errors), ``err_sys`` (half the
+        range of the forms' values), ``forms`` (per form: value, err, chi2, dof, coef), ``skipped``.
+
+    Raises
+    ------
+    ReductionError
+        Fewer than 2 sizes, non-positive errors, unknown forms, or no form with a degree of freedom.
+    """
+    N = np.asarray(N, float)
+    y = np.asarray(alpha, float)
+    e = np.asarray(err, float)
+    if N.ndim != 1 or N.size < 2 or y.shape != N.shape or e.shape != N.shape:
+        raise ReductionError(f"alpha_c extrapolation needs at least 2 sizes with alpha_M(N) and errors; got "
+                             f"N = {_g(N)}")
+    if len(set(N.tolist())) != N.size:
+        raise ReductionError(f"alpha_c extrapolation: N = {_g(N)}: expected distinct sizes")
+    if not np.all(np.isfinite(y)) or not np.all(np.isfinite(e)) or np.any(e <= 0):
+        raise ReductionError(f"alpha_c extrapolation: alpha_M = {_g(y)}, err = {_g(e)}: expected finite values "
+                             "and errors > 0")
+    unknown = [f for f in forms if f not in FORMS]
+    if unknown:
+        raise ReductionError(f"alpha_c extrapolation: unknown form(s) {unknown}; expected some of {list(FORMS)}")
+    Sb = None if samples is None else np.asarray(samples, float)
+    if Sb is not None and (Sb.ndim != 2 or Sb.shape[1] != N.size):
+        raise ReductionError(f"alpha_c extrapolation: samples have shape {Sb.shape}; expected (n_boot, {N.size})")
+    w = 1.0 / e**2
+    res: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
+    for name in forms:
+        X = _design(N, FORMS[name])
+        k = X.shape[1]
+        dof = N.size - k
+        if dof < 1:
+            skipped[name] = f"needs at least {k + 1} sizes (one degree of freedom); got {N.size}"
+            continue
+        Xw = X * np.sqrt(w)[:, None]
+        A = np.linalg.pinv(Xw) * np.sqrt(w)[None, :]  # (k, nN): coef = A @ y
+        coef = A @ y
+        chi2 = float(np.sum(w * (y - X @ coef) ** 2))
+        cov = np.linalg.pinv(Xw.T @ Xw)
+        scale = max(1.0, chi2 / dof)
+        if Sb is not None:
+            good = np.all(np.isfinite(Sb), axis=1)
+            vb = Sb[good] @ A[0]
+            stat = float(np.std(vb, ddof=1)) if vb.size > 1 else float(np.sqrt(cov[0, 0]))
+        else:
+            stat = float(np.sqrt(cov[0, 0]))
+        stat *= np.sqrt(scale)
+        res[name] = {"value": float(coef[0]), "err": stat, "chi2": chi2, "dof": int(dof),
+                     "coef": [float(c) for c in coef[1:]], "powers": list(FORMS[name])}
+    if not res:
+        raise ReductionError(f"alpha_c extrapolation: no finite-size form can be fitted to {N.size} sizes "
+                             f"(N = {_g(N)}): {'; '.join(f'{k}: {v}' for k, v in skipped.items())}")
+    vals = np.array([r["value"] for r in res.values()])
+    stats = np.array([r["err"] for r in res.values()])
+    value = float(vals.mean())
+    err_stat = float(np.sqrt(np.mean(stats**2)))
+    err_sys = float(0.5 * np.ptp(vals))
+    return {"value": value, "err": float(np.hypot(err_stat, err_sys)), "err_stat": err_stat,
+            "err_sys": err_sys, "forms": res, "skipped": skipped}
+
+
+def alpha_c_T0(T: Sequence[float], alpha_c: Sequence[float], err: Sequence[float],
+               method: str = "rs") -> dict[str, Any]:
+    """The T → 0 end of the retrieval line from N-extrapolated α_M(T) at the retrieval temperatures.
+
+    ``"rs"``: α(T_r) + [α_M^RS(0) − α_M^RS(T_r)] at the lowest T_r, with half the correction added
+    (in quadrature) to the error; ``"linear"``: weighted straight line in T through all T_r (needs
+    2); ``"none"``: the lowest T_r as is.
+    """
+    T = np.asarray(T, float)
+    a = np.asarray(alpha_c, float)
+    e = np.asarray(err, float)
+    if T.size == 0:
+        raise ReductionError("alpha_c(T -> 0): no retrieval temperature")
+    i = int(np.argmin(T))
+    if method == "none":
+        return {"value": float(a[i]), "err": float(e[i]), "method": "none", "T": float(T[i]), "correction": 0.0}
+    if method == "rs":
+        from pipeline.theory.hopfield_rs import alpha_M
+
+        corr = float(alpha_M(0.0) - alpha_M(float(T[i])))
+        return {"value": float(a[i] + corr), "err": float(np.hypot(e[i], 0.5 * corr)), "method": "rs",
+                "T": float(T[i]), "correction": corr}
+    if method == "linear":
+        if T.size < 2:
+            raise ReductionError(f"alpha_c(T -> 0) by a line in T needs at least 2 retrieval temperatures; "
+                                 f"got T = {_g(T)}")
+        X = np.column_stack([np.ones_like(T), T])
+        w = 1.0 / e**2
+        cov = np.linalg.inv(X.T @ (w[:, None] * X))
+        coef = cov @ (X.T @ (w * a))
+        return {"value": float(coef[0]), "err": float(np.sqrt(cov[0, 0])), "method": "linear",
+                "T": 0.0, "slope": float(coef[1]), "correction": float(coef[0] - a[i])}
+    raise ReductionError(f"alpha_c(T -> 0): T0_correction = {method!r}: expected 'rs', 'linear' or 'none'")
+
+
+# ---------------------------------------------------------------------------------------------------
+# spin-glass line
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SGCrossing:
+    """Crossing of N^(2/3)[⟨q²⟩](T) of two successive sizes at one α."""
+
+    alpha: float
+    N1: int
+    N2: int
+    T: float
+    err: float
+    samples: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"alpha": float(self.alpha), "N1": int(self.N1), "N2": int(self.N2), "T": float(self.T),
+                "err": float(self.err)}
+
+
+def _root_local(T: np.ndarray, D: np.ndarray, k: int, width: int, near: float | np.ndarray) -> np.ndarray:
+    """Root of a least-squares quadratic (line if < 4 points) in T of D (…, nT) on ``width`` grid
+    points around interval k, nearest ``near``; NaN if none within the window widened by a spacing."""
+    nT = T.size
+    W = min(width, nT)
+    lo = min(max(0, k + 1 - W // 2), nT - W)
+    idx = np.arange(lo, lo + W)
+    Tm = T[idx]
+    c, hw = 0.5 * (Tm[0] + Tm[-1]), 0.5 * (Tm[-1] - Tm[0])
+    u = (Tm - c) / hw
+    deg = 2 if W >= 4 else 1
+    V = np.vander(u, deg + 1, increasing=True)
+    P = np.linalg.pinv(V)  # (deg+1, W)
+    coef = np.moveaxis(np.tensordot(P, D[..., idx], axes=([1], [-1])), 0, -1)  # (..., deg+1)
+    un = (np.asarray(near, float) - c) / hw
+    if deg == 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = -coef[..., 0] / coef[..., 1]
+    else:
+        c0, c1, c2 = coef[..., 0], coef[..., 1], coef[..., 2]
+        disc = c1 * c1 - 4 * c2 * c0
+        sq = np.sqrt(np.where(disc >= 0, disc, np.nan))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            small = np.abs(c2) < 1e-12 * (np.abs(c1) + 1e-300)
+            r1 = np.where(small, -c0 / c1, (-c1 + sq) / (2 * c2))
+            r2 = np.where(small, -c0 / c1, (-c1 - sq) / (2 * c2))
+        r = np.where(np.abs(r1 - un) <= np.abs(r2 - un), r1, r2)
+    h = np.min(np.diff(Tm)) / hw
+    r = np.where((r >= -1 - h) & (r <= 1 + h), r, np.nan)
+    return c + hw * r
+
+
+def spin_glass_line(
+    ds: xr.Dataset,
+    *,
+    init: str = "random",
+    alphas: Sequence[float] | None = None,
+    T_window: Sequence[float] | None = None,
+    sizes: Sequence[int] | None = None,
+    exponent: float = 2.0 / 3.0,
+    width: int = 5,
+    n_boot: int = 400,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """T_g(α) from crossings of Y_N(T) = N^exponent [⟨q²⟩] (default exponent 2/3).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Catalog layout; needs ``q2``.
+    init : str
+        Initial condition used (default ``"random"``).
+    alphas : sequence of float, optional
+        Loads to analyse (default: all of the sweep).
+    T_window : (lo, hi), optional
+        Temperatures used (default: all).
+    sizes : sequence of int, optional
+        Sizes used (default: all; at least 2).
+    exponent : float
+        Y = N^exponent [⟨q²⟩]; 2/3 from χ_SG ~ N^(1/3) at T_g.
+    width : int
+        Grid points of the local quadratic fit of Y_N2 − Y_N1 around its sign change (default 5).
+    n_boot, seed : int
+        Bootstrap over seeds (independently per N; the same replicas for all pairs).
+
+    Returns
+    -------
+    list of dict, one per α: ``alpha``, ``value`` (crossing of the largest pair), ``err`` (bootstrap
+    ⊕ |largest − mean of pairs|), ``err_stat``, ``err_sys``, ``crossings`` (per pair), ``theory``
+    (1 + √α), ``Y`` (the curves, for plots).
+
+    Raises
+    ------
+    ReductionError
+        Missing ``q2``, init or α; fewer than 2 sizes or 3 temperatures; curves that do not cross in
+        the window; a crossing lost in more than 20 % of the bootstrap replicas.
+    """
+    what = "spin-glass line"
+    _need(ds, ("N", "alpha", "T", "seed"), what)
+    if "q2" not in ds:
+        raise ReductionError(f"{what} needs the two-replica overlap moment 'q2'; not in the dataset")
+    d = _pick_init(ds, init, what)
+    if sizes is not None:
+        d = d.sel(N=list(sizes))
+    if T_window is not None:
+        lo, hi = (float(v) for v in T_window)
+        d = d.sel(T=(d["T"] >= lo) & (d["T"] <= hi))
+    Ns = np.asarray(d["N"].values, int)
+    Ts = np.asarray(d["T"].values, float)
+    if Ns.size < 2:
+        raise ReductionError(f"{what} needs at least 2 sizes for crossings; got N = {_g(Ns)}")
+    if Ts.size < 3:
+        raise ReductionError(f"{what} needs at least 3 temperatures in the window; got T = {_g(Ts)}")
+    all_a = np.asarray(d["alpha"].values, float)
+    if alphas is None:
+        alphas = all_a
+    out = []
+    rng = _rng(seed)
+    for a in np.atleast_1d(np.asarray(alphas, float)):
+        if not np.any(np.isclose(all_a, a)):
+            raise ReductionError(f"{what}: alpha = {a:g} is not in the sweep (alpha = {_g(all_a)})")
+        q2 = d["q2"].sel(alpha=a, method="nearest").transpose("N", "T", "seed").values  # (nN, nT, ns)
+        if not np.all(np.isfinite(q2)):
+            raise ReductionError(f"{what}: alpha = {a:g}: q2 has missing points; finish the sweep first")
+        ns = q2.shape[-1]
+        scale = Ns.astype(float)[:, None] ** exponent
+        Y = scale * q2.mean(-1)  # (nN, nT)
+        Yerr = scale * q2.std(-1, ddof=1) / np.sqrt(ns) if ns > 1 else np.zeros_like(Y)
+        # bootstrap: resample seeds independently per size
+        idx = rng.integers(0, ns, size=(Ns.size, n_boot, ns))
+        Yb = np.stack([scale[i] * q2[i][:, idx[i]].mean(-1).T for i in range(Ns.size)])  # (nN, B, nT)
+        cross = []
+        for i in range(Ns.size - 1):
+            D = Y[i + 1] - Y[i]
+            down = (D[:-1] > 0) & (D[1:] <= 0)
+            cand = np.flatnonzero(down)
+            if cand.size == 0:
+                raise ReductionError(
+                    f"{what}: alpha = {a:g}: N^{exponent:.3g}[q2] curves of N={Ns[i]} and N={Ns[i + 1]} do not cross "
+                    f"inside T = [{Ts[0]:g}, {Ts[-1]:g}] (difference goes {_g(np.round(D, 4))}); the T grid "
+                    f"must bracket T_g")
+            # several sign changes (noise): the one nearest the middle of the strongest decrease
+            k = int(cand[np.argmin(np.abs(cand - np.argmin(np.diff(D))))])
+            lin = Ts[k] + D[k] * (Ts[k + 1] - Ts[k]) / (D[k] - D[k + 1])
+            Tx = float(_root_local(Ts, D, k, width, lin))
+            if not np.isfinite(Tx):
+                Tx = float(lin)
+            Db = Yb[i + 1] - Yb[i]
+            Tb = _root_local(Ts, Db, k, width, Tx)
+            nfail = int(np.isnan(Tb).sum())
+            if nfail > MAX_FAILED * n_boot:
+                raise ReductionError(f"{what}: alpha = {a:g}: crossing of N={Ns[i]} and N={Ns[i + 1]} near T = "
+                                     f"{Tx:.4g} is lost in {nfail} of {n_boot} bootstrap replicas; more seeds or a "
+                                     "wider T grid needed")
+            cross.append(SGCrossing(float(a), int(Ns[i]), int(Ns[i + 1]), Tx, float(np.nanstd(Tb, ddof=1)), Tb))
+        last = cross[-1]
+        mean_pairs = float(np.mean([c.T for c in cross]))
+        err_sys = abs(last.T - mean_pairs)
+        out.append({
+            "alpha": float(a), "value": last.T, "err": float(np.hypot(last.err, err_sys)),
+            "err_stat": last.err, "err_sys": float(err_sys), "theory": float(1 + np.sqrt(a)),
+            "crossings": [c.as_dict() for c in cross],
+            "Y": {"N": Ns.tolist(), "T": Ts.tolist(), "value": Y.tolist(), "err": Yerr.tolist()},
+        })
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# everything
+# ---------------------------------------------------------------------------------------------------
+
+
+def _settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    s = dict(DEFAULTS)
+    unknown = [k for k in (settings or {}) if k not in DEFAULTS]
+    if unknown:
+        raise ReductionError(f"hopfield reduction: unknown setting(s) {unknown}; allowed: {list(DEFAULTS)}")
+    s.update(settings or {})
+    return s
+
+
+def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Phase diagram of a Hopfield sweep: α_c(T → 0), T_M points, T_g(α); JSON-ready.
+
+    ``settings`` (the workflow's ``[reduce]`` table) override :data:`DEFAULTS`:
+
+    - ``T_retrieval`` (float or list; default all T < ``T_retrieval_max`` = 0.5): retrieval temperatures;
+      ``init_retrieval`` ("pattern"), ``threshold`` (0.5), ``criterion`` ("fraction"), ``last_bins`` (1);
+    - ``forms``: finite-size forms for α_M(N) (see :data:`FORMS`); ``T0_correction`` ("rs", "linear", "none");
+    - ``init_sg`` ("random"), ``Tg_alpha`` (default every α), ``Tg_T_window`` (default T > T_retrieval_max),
+      ``Tg_exponent`` (2/3);
+    - ``n_boot`` (400), ``boot_seed`` (0).
+
+    Returns
+    -------
+    dict with ``alpha_c`` {value, err, ...}, ``T_M`` [{T, alpha, err, ...}], ``T_g`` [{alpha, value, err,
+    ...}], ``sizes``, ``points`` (per-N retrieval points and crossings for plots), ``theory`` and
+    ``method`` (a description).
+    """
+    s = _settings(settings)
+    _need(ds, ("N", "alpha", "T", "seed"), "hopfield reduction")
+    from pipeline.theory.hopfield_rs import alpha_M
+
+    Tall = np.asarray(ds["T"].values, float)
+    Tmax = float(s["T_retrieval_max"])
+    Tr = s["T_retrieval"]
+    Tr = Tall[Tall < Tmax] if Tr is None else np.atleast_1d(np.asarray(Tr, float))
+    if Tr.size == 0:
+        raise ReductionError(f"hopfield reduction: no retrieval temperature (T < {Tmax:g}) in the sweep "
+                             f"(T = {_g(Tall)}); add one, e.g. T = 0.1")
+    nb, bs = int(s["n_boot"]), int(s["boot_seed"])
+    pts = retrieval_line(ds, init=s["init_retrieval"], T=Tr, threshold=float(s["threshold"]),
+                         criterion=s["criterion"], last_bins=int(s["last_bins"]), n_boot=nb, seed=bs)
+    T_M = []
+    for t in Tr:
+        pt = [p for p in pts if np.isclose(p.T, t)]
+        N = np.array([p.N for p in pt], float)
+        a = np.array([p.alpha for p in pt])
+        e = np.array([max(p.err, 1e-6) for p in pt])
+        B = min(p.samples.size for p in pt)
+        samples = np.column_stack([p.samples[:B] for p in pt])
+        ex = extrapolate_alpha_c(N, a, e, samples, forms=tuple(s["forms"]))
+        T_M.append({"T": float(t), "alpha": ex["value"], "err": ex["err"], "err_stat": ex["err_stat"],
+                    "err_sys": ex["err_sys"], "forms": ex["forms"], "skipped": ex["skipped"],
+                    "theory": float(alpha_M(float(t)))})
+    ac = alpha_c_T0([t["T"] for t in T_M], [t["alpha"] for t in T_M], [t["err"] for t in T_M],
+                    method=s["T0_correction"])
+    Tg_win = s["Tg_T_window"]
+    if Tg_win is None:
+        hi = Tall[Tall > Tmax]
+        if hi.size < 3:
+            raise ReductionError(f"hopfield reduction: spin-glass line needs at least 3 temperatures above "
+                                 f"{Tmax:g}; sweep has T = {_g(Tall)}")
+        Tg_win = (float(hi.min()), float(hi.max()))
+    Tg = spin_glass_line(ds, init=s["init_sg"], alphas=s["Tg_alpha"], T_window=Tg_win,
+                         exponent=float(s["Tg_exponent"]), n_boot=nb, seed=bs)
+    method = (
+        f"alpha_M(N,T): logistic midpoint in alpha of the fraction of {s['init_retrieval']!r} starts whose "
+        f"Mattis overlap (mean of the last {s['last_bins']} bin(s)) stays > {s['threshold']:g}"
+        if s["criterion"] == "fraction" else
+        f"alpha_M(N,T): alpha where the seed-mean end overlap from {s['init_retrieval']!r} starts falls below "
+        f"{s['threshold']:g}")
+    method += (f"; bootstrap over seeds ({nb}). N -> inf: mean of the forms {list(s['forms'])} (weighted LSQ), "
+               "error = rms bootstrap error (x sqrt(chi2/dof) if > 1) + half the spread of the forms. "
+               f"T -> 0: {ac['method']}")
+    if ac["method"] == "rs":
+        method += (f" (alpha_c(T={ac['T']:g}) + alpha_M^RS(0) - alpha_M^RS({ac['T']:g}) = "
+                   f"{ac['correction']:+.4f}; half of it added to the error)")
+    method += (f". T_g: crossing of N^{float(s['Tg_exponent']):.3g}[<q^2>] from {s['init_sg']!r} starts for "
+               "the largest pair of sizes; error = bootstrap + distance to the mean of all pairs.")
+    return {
+        "alpha_c": {"value": ac["value"], "err": ac["err"], "T": ac["T"], "method": ac["method"],
+                    "correction": ac["correction"], "theory": float(alpha_M(0.0))},
+        "T_M": T_M,
+        "T_g": [{k: v for k, v in g.items() if k != "Y"} for g in Tg],
+        "sizes": [int(n) for n in np.asarray(ds["N"].values)],
+        "points": {"retrieval": [p.as_dict() for p in pts], "sg_curves": [{"alpha": g["alpha"], **g["Y"]} for g in Tg]},
+        "theory": {"alpha_c_T0": float(alpha_M(0.0)), "T_g": {f"{g['alpha']:g}": g["theory"] for g in Tg},
+                   "alpha_M": {f"{t:g}": float(alpha_M(float(t))) for t in Tr}},
+        "method": method,
+    }
