@@ -197,3 +197,32 @@ def test_run_overrides_and_env_catalog(tmp_path):
     cli("run", path, "--workers", 1, "--set", "grid.seeds=1", "--set", "name=ov1", catalog=cat)
     ds = xr.open_zarr(cat, group="ov1")
     assert ds.sizes["seed"] == 1 and np.all(ds["done"].values)
+
+
+def test_reduce_refuses_too_few_temperatures(swept):
+    _, _, cat = swept
+    r = cli("reduce", "small", "--json", catalog=cat, check=False)
+    assert r.returncode == 2 and "at least 4 temperatures" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_run_with_reduce_and_plot_then_reduce_json(tmp_path):
+    """A workflow that declares [run] reduce/plot: one command runs, reduces and draws."""
+    path = cw_workflow(tmp_path, name="chain", N=(32, 64, 128), T=tuple(np.round(np.linspace(0.85, 1.15, 13), 4)),
+                       seeds=4, sweeps=10000)
+    path.write_text(path.read_text() + "\n[run]\nreduce = true\nplot = true\n")
+    cat = tmp_path / "c.zarr"
+    env_cwd = tmp_path
+    r = subprocess.run([*SPINSWEEP, "run", str(path), "--workers", "2"], capture_output=True, text=True,
+                       env=dict(os.environ, SPINSWEEP_CATALOG=str(cat)), cwd=env_cwd, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "T_c" in r.stdout
+    pngs = [line.split()[-1] for line in r.stdout.splitlines() if line.startswith("wrote ")]
+    assert len(pngs) == 4 and all(Path(env_cwd, p).exists() for p in pngs)
+    out = json.loads(cli("reduce", "chain", "--json", catalog=cat).stdout)
+    assert set(out) >= {"Tc", "exponents", "sizes", "method"}
+    assert set(out["Tc"]) == {"value", "err"}
+    assert {"beta", "gamma", "nu_bar", "beta_over_nu_bar", "gamma_over_nu_bar"} <= set(out["exponents"])
+    show = cli("catalog", "show", "chain", catalog=cat).stdout
+    assert "reduction (" in show and "Tc:" in show
+    r = cli("plot", "chain", "-o", tmp_path / "figs", catalog=cat)
+    assert (tmp_path / "figs" / "binder.png").exists()
