@@ -36,9 +36,13 @@ Spin-glass line (:func:`spin_glass_line`)
     curves Y_N(T) = N^(2/3) [⟨q²⟩] of different N cross at T_g (larger N above it below T_g, below it
     above T_g). [⟨q²⟩] is the seed average of the per-sample time average ``q2``. Each pair of
     successive sizes gives a crossing (a local quadratic fit of the difference of the two curves
-    around its sign change); errors from a bootstrap over seeds (the same replicas for all pairs).
-    T_g is the crossing of the largest pair; its error is the bootstrap error ⊕ the distance to the
-    mean of all pairs' crossings (their drift with N is the finite-size systematic).
+    around its sign change, done on log Y, which is nearly linear in T: log Y_N2 − log Y_N1 goes from
+    (2/3) ln(N2/N1) deep in the spin-glass phase to −(1/3) ln(N2/N1) in the paramagnet); errors from a
+    bootstrap over seeds (independently per N, the same replicas for all pairs). T_g is the mean of
+    the pairs' crossings (``estimate="mean"``, default; with a few thousand spins and ~20 disorder
+    samples the crossings scatter by ±0.05 without a resolved drift) or the largest pair's
+    (``"largest"``); its error is the bootstrap error of that estimate ⊕ half the distance between
+    the largest pair's crossing and the mean (the finite-size drift as a systematic).
 
 :func:`reduce_hopfield` runs all three and returns the JSON-ready summary.
 """
@@ -94,6 +98,9 @@ DEFAULTS: dict[str, Any] = {
     "Tg_alpha": None,  # None: every alpha of the sweep with >= 2 temperatures above T_retrieval_max
     "Tg_T_window": None,  # None: all T > T_retrieval_max
     "Tg_exponent": 2.0 / 3.0,
+    "Tg_estimate": "mean",  # "mean" of all pairs' crossings or the "largest" pair's
+    "sizes_retrieval": None,  # None: all sizes of the sweep
+    "sizes_sg": None,
     "n_boot": 400,
     "boot_seed": 0,
 }
@@ -529,6 +536,28 @@ def _root_local(T: np.ndarray, D: np.ndarray, k: int, width: int, near: float | 
     return c + hw * r
 
 
+def _pick_down(D: np.ndarray, var: np.ndarray, cand: np.ndarray) -> int:
+    """Among intervals where D turns from + to −, the one with the most significant local decrease
+    (|slope| / its error of a straight line through up to 4 points around it); noise crossings in the
+    tails, where D is flat, lose."""
+    if cand.size == 1:
+        return int(cand[0])
+    best, score_best = int(cand[0]), -np.inf
+    n = D.size
+    for k in cand:
+        lo, hi = max(0, k - 1), min(n, k + 3)
+        x = np.arange(lo, hi, dtype=float)
+        w = 1.0 / np.maximum(var[lo:hi], 1e-300)
+        sw, sx, sxx = w.sum(), (w * x).sum(), (w * x * x).sum()
+        sy, sxy = (w * D[lo:hi]).sum(), (w * x * D[lo:hi]).sum()
+        den = sw * sxx - sx * sx
+        slope = (sw * sxy - sx * sy) / den
+        score = -slope / np.sqrt(sw / den)
+        if score > score_best:
+            best, score_best = int(k), score
+    return best
+
+
 def spin_glass_line(
     ds: xr.Dataset,
     *,
@@ -537,7 +566,8 @@ def spin_glass_line(
     T_window: Sequence[float] | None = None,
     sizes: Sequence[int] | None = None,
     exponent: float = 2.0 / 3.0,
-    width: int = 5,
+    width: int = 4,
+    estimate: str = "mean",
     n_boot: int = 400,
     seed: int = 0,
 ) -> list[dict[str, Any]]:
@@ -558,15 +588,18 @@ def spin_glass_line(
     exponent : float
         Y = N^exponent [⟨q²⟩]; 2/3 from χ_SG ~ N^(1/3) at T_g.
     width : int
-        Grid points of the local quadratic fit of Y_N2 − Y_N1 around its sign change (default 5).
+        Grid points of the local fit (quadratic from 4 points, else straight line) of
+        log Y_N2 − log Y_N1 around its sign change (default 4).
+    estimate : {"mean", "largest"}
+        T_g as the mean of all pairs' crossings (default) or the largest pair's crossing.
     n_boot, seed : int
         Bootstrap over seeds (independently per N; the same replicas for all pairs).
 
     Returns
     -------
-    list of dict, one per α: ``alpha``, ``value`` (crossing of the largest pair), ``err`` (bootstrap
-    ⊕ |largest − mean of pairs|), ``err_stat``, ``err_sys``, ``crossings`` (per pair), ``theory``
-    (1 + √α), ``Y`` (the curves, for plots).
+    list of dict, one per α: ``alpha``, ``value``, ``err`` (= ``err_stat`` ⊕ ``err_sys``: bootstrap
+    error of the estimate ⊕ |largest − mean of pairs| / 2), ``crossings`` (per pair), ``theory``
+    (1 + √α), ``Y`` (the curves N^exponent [⟨q²⟩] and errors, for plots).
 
     Raises
     ------
@@ -578,6 +611,8 @@ def spin_glass_line(
     _need(ds, ("N", "alpha", "T", "seed"), what)
     if "q2" not in ds:
         raise ReductionError(f"{what} needs the two-replica overlap moment 'q2'; not in the dataset")
+    if estimate not in ("mean", "largest"):
+        raise ReductionError(f"{what}: estimate = {estimate!r}: expected 'mean' (of all pairs) or 'largest' (pair)")
     d = _pick_init(ds, init, what)
     if sizes is not None:
         d = d.sel(N=list(sizes))
@@ -602,42 +637,52 @@ def spin_glass_line(
         if not np.all(np.isfinite(q2)):
             raise ReductionError(f"{what}: alpha = {a:g}: q2 has missing points; finish the sweep first")
         ns = q2.shape[-1]
+        if ns < 2:
+            raise ReductionError(f"{what} needs at least 2 seeds (disorder samples) for its errors; got {ns}")
         scale = Ns.astype(float)[:, None] ** exponent
         Y = scale * q2.mean(-1)  # (nN, nT)
-        Yerr = scale * q2.std(-1, ddof=1) / np.sqrt(ns) if ns > 1 else np.zeros_like(Y)
-        # bootstrap: resample seeds independently per size
+        Yerr = scale * q2.std(-1, ddof=1) / np.sqrt(ns)
+        if np.any(Y <= 0):
+            raise ReductionError(f"{what}: alpha = {a:g}: [q2] is not positive everywhere; cannot take logs")
+        # bootstrap: resample seeds independently per size (the same replicas serve all pairs)
         idx = rng.integers(0, ns, size=(Ns.size, n_boot, ns))
         Yb = np.stack([scale[i] * q2[i][:, idx[i]].mean(-1).T for i in range(Ns.size)])  # (nN, B, nT)
+        lY, lYb = np.log(Y), np.log(np.maximum(Yb, 1e-300))
+        lvar = (Yerr / Y) ** 2
         cross = []
         for i in range(Ns.size - 1):
-            D = Y[i + 1] - Y[i]
+            D = lY[i + 1] - lY[i]
+            var = lvar[i] + lvar[i + 1]
             down = (D[:-1] > 0) & (D[1:] <= 0)
             cand = np.flatnonzero(down)
             if cand.size == 0:
                 raise ReductionError(
                     f"{what}: alpha = {a:g}: N^{exponent:.3g}[q2] curves of N={Ns[i]} and N={Ns[i + 1]} do not cross "
-                    f"inside T = [{Ts[0]:g}, {Ts[-1]:g}] (difference goes {_g(np.round(D, 4))}); the T grid "
+                    f"inside T = [{Ts[0]:g}, {Ts[-1]:g}] (log difference goes {_g(np.round(D, 3))}); the T grid "
                     f"must bracket T_g")
-            # several sign changes (noise): the one nearest the middle of the strongest decrease
-            k = int(cand[np.argmin(np.abs(cand - np.argmin(np.diff(D))))])
+            k = _pick_down(D, var, cand)
             lin = Ts[k] + D[k] * (Ts[k + 1] - Ts[k]) / (D[k] - D[k + 1])
             Tx = float(_root_local(Ts, D, k, width, lin))
             if not np.isfinite(Tx):
                 Tx = float(lin)
-            Db = Yb[i + 1] - Yb[i]
-            Tb = _root_local(Ts, Db, k, width, Tx)
+            Tb = _root_local(Ts, lYb[i + 1] - lYb[i], k, width, Tx)
             nfail = int(np.isnan(Tb).sum())
             if nfail > MAX_FAILED * n_boot:
                 raise ReductionError(f"{what}: alpha = {a:g}: crossing of N={Ns[i]} and N={Ns[i + 1]} near T = "
                                      f"{Tx:.4g} is lost in {nfail} of {n_boot} bootstrap replicas; more seeds or a "
                                      "wider T grid needed")
             cross.append(SGCrossing(float(a), int(Ns[i]), int(Ns[i + 1]), Tx, float(np.nanstd(Tb, ddof=1)), Tb))
-        last = cross[-1]
-        mean_pairs = float(np.mean([c.T for c in cross]))
-        err_sys = abs(last.T - mean_pairs)
+        Tc = np.array([c.T for c in cross])
+        Sb = np.column_stack([c.samples for c in cross])  # (B, npairs), shared replicas
+        if estimate == "largest":
+            value, vb = float(Tc[-1]), Sb[:, -1]
+        else:
+            value, vb = float(Tc.mean()), np.nanmean(Sb, axis=1)
+        err_stat = float(np.nanstd(vb, ddof=1))
+        err_sys = float(0.5 * abs(Tc[-1] - Tc.mean()))
         out.append({
-            "alpha": float(a), "value": last.T, "err": float(np.hypot(last.err, err_sys)),
-            "err_stat": last.err, "err_sys": float(err_sys), "theory": float(1 + np.sqrt(a)),
+            "alpha": float(a), "value": value, "err": float(np.hypot(err_stat, err_sys)),
+            "err_stat": err_stat, "err_sys": err_sys, "estimate": estimate, "theory": float(1 + np.sqrt(a)),
             "crossings": [c.as_dict() for c in cross],
             "Y": {"N": Ns.tolist(), "T": Ts.tolist(), "value": Y.tolist(), "err": Yerr.tolist()},
         })
@@ -667,7 +712,8 @@ def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -
       ``init_retrieval`` ("pattern"), ``threshold`` (0.5), ``criterion`` ("fraction"), ``last_bins`` (1);
     - ``forms``: finite-size forms for α_M(N) (see :data:`FORMS`); ``T0_correction`` ("rs", "linear", "none");
     - ``init_sg`` ("random"), ``Tg_alpha`` (default every α), ``Tg_T_window`` (default T > T_retrieval_max),
-      ``Tg_exponent`` (2/3);
+      ``Tg_exponent`` (2/3), ``Tg_estimate`` ("mean" or "largest");
+    - ``sizes_retrieval``, ``sizes_sg``: sizes used by each boundary (default all);
     - ``n_boot`` (400), ``boot_seed`` (0).
 
     Returns
@@ -688,7 +734,8 @@ def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -
         raise ReductionError(f"hopfield reduction: no retrieval temperature (T < {Tmax:g}) in the sweep "
                              f"(T = {_g(Tall)}); add one, e.g. T = 0.1")
     nb, bs = int(s["n_boot"]), int(s["boot_seed"])
-    pts = retrieval_line(ds, init=s["init_retrieval"], T=Tr, threshold=float(s["threshold"]),
+    pts = retrieval_line(ds, init=s["init_retrieval"], T=Tr, sizes=s["sizes_retrieval"],
+                         threshold=float(s["threshold"]),
                          criterion=s["criterion"], last_bins=int(s["last_bins"]), n_boot=nb, seed=bs)
     T_M = []
     for t in Tr:
@@ -711,8 +758,8 @@ def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -
             raise ReductionError(f"hopfield reduction: spin-glass line needs at least 3 temperatures above "
                                  f"{Tmax:g}; sweep has T = {_g(Tall)}")
         Tg_win = (float(hi.min()), float(hi.max()))
-    Tg = spin_glass_line(ds, init=s["init_sg"], alphas=s["Tg_alpha"], T_window=Tg_win,
-                         exponent=float(s["Tg_exponent"]), n_boot=nb, seed=bs)
+    Tg = spin_glass_line(ds, init=s["init_sg"], alphas=s["Tg_alpha"], T_window=Tg_win, sizes=s["sizes_sg"],
+                         exponent=float(s["Tg_exponent"]), estimate=s["Tg_estimate"], n_boot=nb, seed=bs)
     method = (
         f"alpha_M(N,T): logistic midpoint in alpha of the fraction of {s['init_retrieval']!r} starts whose "
         f"Mattis overlap (mean of the last {s['last_bins']} bin(s)) stays > {s['threshold']:g}"
@@ -725,8 +772,10 @@ def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -
     if ac["method"] == "rs":
         method += (f" (alpha_c(T={ac['T']:g}) + alpha_M^RS(0) - alpha_M^RS({ac['T']:g}) = "
                    f"{ac['correction']:+.4f}; half of it added to the error)")
-    method += (f". T_g: crossing of N^{float(s['Tg_exponent']):.3g}[<q^2>] from {s['init_sg']!r} starts for "
-               "the largest pair of sizes; error = bootstrap + distance to the mean of all pairs.")
+    method += (f". T_g: crossings of N^{float(s['Tg_exponent']):.3g}[<q^2>](T) (log, local quadratic) of "
+               f"successive sizes from {s['init_sg']!r} starts; T_g = "
+               + ("mean of all pairs" if s["Tg_estimate"] == "mean" else "largest pair")
+               + "; error = bootstrap over seeds + half |largest pair - mean of pairs|.")
     return {
         "alpha_c": {"value": ac["value"], "err": ac["err"], "T": ac["T"], "method": ac["method"],
                     "correction": ac["correction"], "theory": float(alpha_M(0.0))},
