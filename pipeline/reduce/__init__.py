@@ -27,10 +27,10 @@ def reduce_sweep(catalog, name: str) -> dict[str, Any]:
     model = model_of(catalog, name)
     if model.reduce is None:
         raise ReductionError(f"model {model.name!r} declares no reduction")
-    done = catalog.done_mask(name)
-    if not done.all():
-        raise ReductionError(f"sweep {name!r} is incomplete: {int(done.sum())}/{done.size} points done; "
-                             "run the workflow again to finish it")
+    done, req = catalog.done_mask(name), catalog.requested_mask(name)
+    if not done[req].all():
+        raise ReductionError(f"sweep {name!r} is incomplete: {int(done[req].sum())}/{int(req.sum())} points "
+                             "done; run the workflow again to finish it")
     attrs = catalog.attrs(name)
     settings = json.loads(attrs.get("reduce_settings", "{}"))
     ds = catalog.open(name).load()

@@ -17,8 +17,10 @@ def coords_of(wf: Workflow, idx: tuple[int, ...]) -> dict[str, Any]:
 
 
 def iter_indices(wf: Workflow) -> Iterator[tuple[int, ...]]:
-    """Every point's index tuple, in C order of ``model.dims``."""
-    return itertools.product(*(range(n) for n in wf.shape))
+    """Every requested point's index tuple, in C order of ``model.dims``."""
+    if not wf.subsets:
+        return itertools.product(*(range(n) for n in wf.shape))
+    return (tuple(int(i) for i in idx) for idx in np.argwhere(wf.requested()))
 
 
 def make_tasks(wf: Workflow, indices: list[tuple[int, ...]], n_workers: int) -> list[list[tuple[int, ...]]]:

@@ -18,7 +18,18 @@ A workflow names a sweep, a model, a workflow seed, the grid and the sampler set
     measure_every = 1        # sweeps between measurements
     bins = 32                # bins for errors; their means are stored
 
-Model parameters (e.g. ``alpha``) sit in ``[grid]`` beside N and T; the model declares them. Optional
+Model parameters (e.g. ``alpha``) sit in ``[grid]`` beside N and T; the model declares them. By default
+every point of the product grid is run; ``[[grid.subset]]`` tables restrict the sweep to a union of
+sub-products, each naming values of some dimensions (the others take all their values)::
+
+    [[grid.subset]]          # low-T retrieval scan from pattern starts
+    init = "pattern"
+    T = [0.1]
+    [[grid.subset]]          # the spin-glass onset from random starts
+    init = "random"
+    alpha = [0.05, 0.1]
+
+Optional
 tables ``[reduce]`` and ``[plot]`` carry settings of the model's reduction and figures; ``[run]``
 carries ``points_per_task``. Validation happens here, before anything is scheduled or written.
 """
@@ -88,6 +99,7 @@ class Workflow(_Strict):
     seed: int = Field(ge=0, lt=2**63)
     description: str = ""
     grid: dict[str, tuple]
+    subsets: tuple[dict[str, tuple], ...] = ()
     sampler: Sampler
     run: RunSettings = RunSettings()
     reduce: dict[str, Any] = Field(default_factory=dict)
@@ -113,13 +125,29 @@ class Workflow(_Strict):
 
     @property
     def n_points(self) -> int:
-        return int(np.prod(self.shape))
+        """Points to run: the whole product grid, or the union of its subsets."""
+        return int(self.requested().sum())
+
+    def requested(self) -> np.ndarray:
+        """Boolean mask over the product grid (``model.dims`` order) of the points the sweep runs."""
+        dims = self.model_def.dims
+        if not self.subsets:
+            return np.ones(self.shape, dtype=bool)
+        mask = np.zeros(self.shape, dtype=bool)
+        for sub in self.subsets:
+            idx = [np.array([self.grid[d].index(v) for v in sub[d]]) if d in sub else np.arange(len(self.grid[d]))
+                   for d in dims]
+            mask[np.ix_(*idx)] = True
+        return mask
 
     def spec_dict(self) -> dict[str, Any]:
         """What determines the data: model, seed, grid, sampler (not description/reduce/plot/run)."""
-        return {"name": self.name, "model": self.model, "seed": self.seed,
-                "grid": {k: list(v) for k, v in self.grid.items()},
-                "sampler": self.sampler.model_dump()}
+        out = {"name": self.name, "model": self.model, "seed": self.seed,
+               "grid": {k: list(v) for k, v in self.grid.items()},
+               "sampler": self.sampler.model_dump()}
+        if self.subsets:
+            out["subsets"] = [{k: list(v) for k, v in sub.items()} for sub in self.subsets]
+        return out
 
     def spec_hash(self) -> str:
         """Stable hash of :meth:`spec_dict`; a changed hash means a different sweep."""
@@ -129,6 +157,7 @@ class Workflow(_Strict):
 
 TOP_KEYS = ("name", "model", "seed", "description", "grid", "sampler", "run", "reduce", "plot")
 GRID_KEYS = ("N", "T", "seeds")
+SUBSET_KEY = "subset"
 
 
 def _fmt(v: Any) -> str:
@@ -345,7 +374,7 @@ def validate(raw: dict, source: str = "<workflow>", text: str = "") -> Workflow:
             None, "grid", g, "expected a table [grid]")
     else:
         params = model.params if model else ()
-        allowed = (*GRID_KEYS, *(q.name for q in params))
+        allowed = (*GRID_KEYS, *(q.name for q in params), SUBSET_KEY)
         for k in g:
             if k not in allowed:
                 p.unknown("grid", k, allowed)
@@ -366,6 +395,10 @@ def validate(raw: dict, source: str = "<workflow>", text: str = "") -> Workflow:
                 grid[q.name] = tuple(q.default)
             else:
                 p.missing("grid", q.name, q.doc)
+
+    subsets = ()
+    if isinstance(g, dict) and SUBSET_KEY in g and model is not None:
+        subsets = _check_subsets(g[SUBSET_KEY], grid, model, p)
 
     sampler = _section(raw, "sampler", Sampler, p, required=False)
     if sampler is not None and model is not None:
@@ -391,9 +424,46 @@ def validate(raw: dict, source: str = "<workflow>", text: str = "") -> Workflow:
             p.add(None, k, raw[k], f"expected a table [{k}]")
     p.raise_if_any()
     return Workflow(name=raw["name"], model=raw["model"], seed=raw["seed"],
-                    description=raw.get("description", ""), grid=grid, sampler=sampler,
+                    description=raw.get("description", ""), grid=grid, subsets=subsets, sampler=sampler,
                     run=run, reduce=raw.get("reduce", {}), plot=raw.get("plot", {}),
                     source=source, text=text)
+
+
+def _check_subsets(raw: Any, grid: dict[str, tuple], model: Model, p: _Problems) -> tuple:
+    """``[[grid.subset]]`` tables: each names grid values of some dimensions (not ``seed``)."""
+    where = f"grid.{SUBSET_KEY}"
+    if not isinstance(raw, list) or not raw or not all(isinstance(x, dict) for x in raw):
+        p.add("grid", SUBSET_KEY, raw, "expected one or more [[grid.subset]] tables")
+        return ()
+    dims = tuple(d for d in model.dims if d != "seed")
+    out = []
+    for k, sub in enumerate(raw):
+        label = f"{where}][{k}"
+        checked: dict[str, tuple] = {}
+        for key, v in sub.items():
+            if key not in dims:
+                p.unknown(label, key, dims)
+                continue
+            if key not in grid:
+                continue  # the grid's own problem is reported already
+            vals = v if isinstance(v, list) else [v]
+            if isinstance(v, dict) and key == "T":
+                vals = _check_T(v, _Problems(p.source)) or []
+            picked = []
+            for x in vals:
+                hit = [g for g in grid[key] if (x == g if isinstance(g, str) or isinstance(x, str)
+                                                 else np.isclose(float(x), float(g), rtol=1e-9, atol=1e-12))]
+                if not hit:
+                    p.add(label, key, v, f"{key} = {_fmt(x)} is not in [grid] {key} = {_fmt(list(grid[key]))}")
+                    break
+                picked.append(hit[0])
+            else:
+                if not picked:
+                    p.add(label, key, v, "empty: expected at least one value of the grid")
+                else:
+                    checked[key] = tuple(dict.fromkeys(picked))
+        out.append(checked)
+    return tuple(out)
 
 
 def _section(raw: dict, key: str, cls: type[BaseModel], p: _Problems, required: bool):

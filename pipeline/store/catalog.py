@@ -124,10 +124,17 @@ class Catalog:
             raise CatalogError(f"sweep {name!r} not in catalog {str(self.path)!r}; sweeps there: {have}")
 
     def done_mask(self, name: str) -> np.ndarray:
+        return self._mask(name, "done")
+
+    def requested_mask(self, name: str) -> np.ndarray:
+        """The points the sweep runs (all of the product grid unless the workflow has subsets)."""
+        return self._mask(name, "requested")
+
+    def _mask(self, name: str, var: str) -> np.ndarray:
         import zarr
 
         with _quiet():
-            return np.asarray(zarr.open_array(str(self.path), path=f"{name}/done", mode="r")[...])
+            return np.asarray(zarr.open_array(str(self.path), path=f"{name}/{var}", mode="r")[...])
 
     # ---------------------------------------------------------------- writing
     @contextlib.contextmanager
@@ -169,14 +176,17 @@ class Catalog:
             data[var] = (vdims, arr, attrs)
         data["done"] = (dims, da.zeros(shape, dtype=bool, chunks=chunks),
                         {"long_name": "point computed and stored"})
+        data["requested"] = (dims, wf.requested(),
+                             {"long_name": "point belongs to the sweep (the workflow's grid subsets)"})
         ds = xr.Dataset(data, coords=coords)
         ds["T"].attrs.update(long_name="temperature", units="J/k_B")
         ds["N"].attrs.update(long_name="number of spins")
         ds["seed"].attrs.update(long_name="independent sample index (thermal history and disorder)")
         ds["bin"].attrs.update(long_name="measurement bin")
         ds.attrs.update(self._spec_attrs(wf))
-        encoding = {v: {"chunks": ds[v].data.chunksize} for v in ds.data_vars}
-        with _quiet():
+        encoding = {v: {"chunks": chunks + ((wf.sampler.bins,) if "bin" in ds[v].dims else ())}
+                    for v in ds.data_vars}
+        with _quiet():  # metadata for the lazy (dask) variables; coordinates and `requested` written now
             ds.to_zarr(str(self.path), group=wf.name, mode="w", compute=False, zarr_format=3,
                        consolidated=False, encoding=encoding)
         self._consolidate(wf.name)

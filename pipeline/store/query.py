@@ -48,8 +48,11 @@ def select(ds, clauses: list[str]):
     for clause in clauses:
         name, op, value = parse_where(clause, dims)
         coord = ds[name].values
-        if isinstance(value, str) != (coord.dtype.kind in "OUS"):
-            kind = "text" if coord.dtype.kind in "OUS" else "numbers"
+        numeric = np.issubdtype(coord.dtype, np.number)
+        if not numeric:
+            coord = np.array([str(c) for c in coord], dtype=object)
+        if isinstance(value, str) == numeric:
+            kind = "numbers" if numeric else "text"
             raise CatalogError(f"--where {clause!r}: {name} holds {kind}; values: "
                                f"{', '.join(map(str, coord[:8]))}")
         if isinstance(value, float) and op in ("=", "==", "!="):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipeline.store.catalog import Catalog
+from pipeline.store.catalog import Catalog, model_of
 
 
 def sweep_summaries(cat: Catalog) -> list[dict[str, Any]]:
@@ -14,10 +14,12 @@ def sweep_summaries(cat: Catalog) -> list[dict[str, Any]]:
     for name in cat.names():
         attrs = cat.attrs(name)
         spec = json.loads(attrs.get("spec", "{}"))
-        done = cat.done_mask(name)
-        shape = {k: len(v) for k, v in spec.get("grid", {}).items()}
+        done, req = cat.done_mask(name), cat.requested_mask(name)
+        grid = spec.get("grid", {})
+        dims = model_of(cat, name).dims if attrs.get("model") else tuple(grid)
+        shape = {k: len(grid[k]) for k in dims if k in grid}
         rows.append({"name": name, "model": attrs.get("model", "?"), "shape": shape,
-                     "done": int(done.sum()), "total": int(done.size), "created": attrs.get("created", "")})
+                     "done": int((done & req).sum()), "total": int(req.sum()), "created": attrs.get("created", "")})
     return rows
 
 
@@ -25,14 +27,16 @@ def describe(cat: Catalog, name: str) -> str:
     """A readable account of one sweep."""
     ds = cat.open(name)
     attrs = ds.attrs
-    done = cat.done_mask(name)
+    done, req = cat.done_mask(name), cat.requested_mask(name)
+    subset = "" if req.all() else f" (grid subsets: {int(req.sum())} of the {req.size} product points)"
     lines = [f"sweep {name!r} in {cat.path}", f"  model: {attrs.get('model')} — {attrs.get('model_doc', '')}",
-             f"  points: {int(done.sum())}/{done.size} done"]
+             f"  points: {int((done & req).sum())}/{int(req.sum())} done{subset}"]
     for d in ds.dims:
         vals = ds[d].values
         shown = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in vals[:10].tolist())
         lines.append(f"  {d} ({len(vals)}): {shown}{', ...' if len(vals) > 10 else ''}")
-    base = [v for v in ds.data_vars if not v.endswith(("_err", "_bins")) and not v.startswith("tau_int_")]
+    base = sorted(v for v in ds.data_vars if not v.endswith(("_err", "_bins")) and not v.startswith("tau_int_")
+                  and v not in ("done", "requested", "converged"))
     lines.append("  variables: " + ", ".join(base) + " (each with _err; observables with tau_int_ and _bins)")
     if "converged" in ds:
         conv = ds["converged"].values[done]

@@ -97,3 +97,17 @@ def test_disorder_stream_ignores_temperature():
     ta = Streams(1, "m", {"N": 8, "T": 0.5, "seed": 0}).thermal()
     tb = Streams(1, "m", {"N": 8, "T": 1.5, "seed": 0}).thermal()
     assert not np.array_equal(ta, tb)
+
+
+def test_grid_subsets_run_only_requested_points(tmp_path, client):
+    from tests.spec.test_workflow import HOP
+
+    path = tmp_path / "hop.toml"
+    path.write_text(HOP)
+    wf = load_workflow(path)
+    cat = Catalog(tmp_path / "c.zarr")
+    rep = run_workflow(wf, cat, client, progress=False)
+    assert rep.computed == rep.total == 28
+    ds = _data(cat, "hop")
+    assert np.array_equal(ds["done"].values, wf.requested()) and np.array_equal(ds["requested"].values, wf.requested())
+    assert np.isnan(ds["m"].values[~wf.requested()]).all() and not np.isnan(ds["m"].values[wf.requested()]).any()

@@ -146,3 +146,52 @@ def test_valid_grids_round_trip(Ns, start, width, num, seeds):
 def test_too_small_N_always_refused(Ns):
     msg = _bad(GOOD.replace("N = [16, 32]", f"N = {Ns}"))
     assert "N" in msg and ">= 2" in msg
+
+
+HOP = """
+name = "hop"
+model = "hopfield"
+seed = 3
+
+[grid]
+N = [50, 100]
+alpha = [0.05, 0.1, 0.15]
+T = [0.1, 1.2, 1.4]
+seeds = 2
+init = ["pattern", "random"]
+
+[[grid.subset]]
+init = "pattern"
+T = [0.1]
+
+[[grid.subset]]
+init = "random"
+alpha = [0.05, 0.1]
+T = [1.2, 1.4]
+
+[sampler]
+sweeps = 400
+bins = 8
+"""
+
+
+def test_grid_subsets_select_a_union_of_sub_products():
+    from pipeline.spec.grid import iter_indices
+
+    wf = parse_workflow(HOP, "hop.toml")
+    assert wf.shape == (2, 3, 3, 2, 2)
+    # pattern: 2 N x 3 alpha x 1 T x 2 seeds; random: 2 N x 2 alpha x 2 T x 2 seeds
+    assert wf.n_points == 12 + 16 == wf.requested().sum() == len(list(iter_indices(wf)))
+    assert wf.spec_dict()["subsets"][0] == {"init": ["pattern"], "T": [0.1]}
+    assert wf.spec_hash() != parse_workflow(HOP.replace("T = [0.1]\n", "T = [1.2]\n"), "h").spec_hash()
+
+
+@pytest.mark.parametrize(("old", "new", "hint"), [
+    ("T = [0.1]\n", "T = [0.3]\n", "T = 0.3 is not in [grid] T"),
+    ('init = "pattern"\n', 'init = "noisy"\n', "'noisy' is not in [grid] init"),
+    ('init = "pattern"\n', 'seed = 1\n', "unknown key 'seed' in [grid.subset][0]"),
+])
+def test_bad_subsets_are_named(old, new, hint):
+    with pytest.raises(SpecError) as e:
+        parse_workflow(HOP.replace(old, new, 1), "hop.toml")
+    assert hint in str(e.value)
