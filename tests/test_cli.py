@@ -226,3 +226,19 @@ def test_run_with_reduce_and_plot_then_reduce_json(tmp_path):
     assert "reduction (" in show and "Tc:" in show
     r = cli("plot", "chain", "-o", tmp_path / "figs", catalog=cat)
     assert (tmp_path / "figs" / "binder.png").exists()
+
+
+def test_hopfield_sweep_query_by_init_and_alpha(tmp_path):
+    """Must-show: `catalog query NAME --var m --where init=pattern --where alpha=0.1 --format csv`."""
+    from tests.spec.test_workflow import HOP
+
+    path = tmp_path / "hop.toml"
+    path.write_text(HOP)
+    cat = tmp_path / "c.zarr"
+    cli("run", path, "--workers", 1, catalog=cat)
+    csv = cli("catalog", "query", "hop", "--var", "m", "--where", "init=pattern", "--where", "alpha=0.1",
+              "--format", "csv", catalog=cat).stdout.splitlines()
+    assert csv[0] == "N,alpha,T,seed,init,m,m_err"
+    rows = [r.split(",") for r in csv[1:]]
+    assert len(rows) == 4 and all(r[4] == "pattern" and float(r[1]) == 0.1 for r in rows)
+    assert all(0.0 <= float(r[5]) <= 1.0 for r in rows)

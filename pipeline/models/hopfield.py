@@ -581,6 +581,21 @@ def _heat_capacity(v, c):
     return c["N"] * (v["energy2"] - v["energy"] ** 2) / c["T"] ** 2
 
 
+def reduce(ds, settings):
+    """Phase diagram: α_c(T → 0) from retrieval loss, T_g from the spin-glass onset (``pipeline.reduce.hopfield``)."""
+    from pipeline.reduce import hopfield as red
+
+    res = red.reduce_hopfield(ds, settings)
+    return {"json": res, "text": red.summary_text(res), "dataset": red.reduction_dataset(res)}
+
+
+def plot(ds, result, outdir):
+    """The (α, T) phase diagram with the AGS lines, and the retrieval and spin-glass data behind it."""
+    from pipeline.plot.hopfield import plot_hopfield
+
+    return plot_hopfield(ds, result, outdir)
+
+
 NOISE = Param("noise", "float", lo=0.0, hi=0.5, default=(0.2,),
               doc="fraction of flipped spins of the 'noisy' initial state (each flipped with this probability)")
 
@@ -615,6 +630,8 @@ MODEL = Model(
     convergence=("m", "energy"),
     exact=exact,
     theory=theory,
+    reduce=reduce,
+    plot=plot,
     bench=bench,
     disorder=True,
     sampler_options={"noise": NOISE},

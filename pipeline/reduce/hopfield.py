@@ -44,7 +44,12 @@ Spin-glass line (:func:`spin_glass_line`)
     (``"largest"``); its error is the bootstrap error of that estimate ⊕ half the distance between
     the largest pair's crossing and the mean (the finite-size drift as a systematic).
 
-:func:`reduce_hopfield` runs all three and returns the JSON-ready summary.
+:func:`reduce_hopfield` runs all three and returns the JSON-ready summary (:func:`summary_text` and
+:func:`reduction_dataset` render it as text and as a small dataset).
+
+Points a sweep did not run (outside its ``[[grid.subset]]`` tables: NaN and not ``done`` for every seed)
+are skipped: each boundary uses the loads and temperatures actually run from its initial condition.
+A point run for some seeds but not others means an unfinished sweep and is refused.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ __all__ = [
     "alpha_c_T0",
     "spin_glass_line",
     "reduce_hopfield",
+    "summary_text",
+    "reduction_dataset",
     "DEFAULTS",
 ]
 
@@ -134,6 +141,28 @@ def _pick_init(ds: xr.Dataset, init: str, what: str) -> xr.Dataset:
 
 def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(int(seed))
+
+
+def _done(d: xr.Dataset, dims: Sequence[str]) -> np.ndarray:
+    """The ``done`` mask (True where the dataset has none) as an array over ``dims``."""
+    ones = xr.DataArray(np.ones([d.sizes[k] for k in dims], dtype=bool), dims=tuple(dims),
+                        coords={k: d[k] for k in dims})
+    if "done" not in d:
+        return ones.values
+    return (d["done"].astype(bool) & ones).transpose(*dims).values
+
+
+def _columns(valid: np.ndarray, where: str, values: np.ndarray, name: str) -> np.ndarray:
+    """Which entries along axis 0 of ``valid`` (…, seed) were run: all seeds valid keeps it, none drops it
+    (a point outside the sweep's subsets); a partly valid one is refused (an unfinished sweep)."""
+    n_ok = valid.reshape(valid.shape[0], -1).sum(-1)
+    full = valid.reshape(valid.shape[0], -1).shape[1]
+    partial = (n_ok > 0) & (n_ok < full)
+    if partial.any():
+        bad = values[partial]
+        raise ReductionError(f"{where}: {name} = {_g(bad)} have missing points (not done or NaN: "
+                             f"{int(full - n_ok[partial][0])} of {full}); finish the sweep first")
+    return n_ok == full
 
 
 def end_overlap(ds: xr.Dataset, last_bins: int = 1) -> xr.DataArray:
@@ -307,20 +336,25 @@ def retrieval_line(
         raise ReductionError(f"{what} needs at least 3 alpha values to locate the retrieval loss; "
                              f"sweep has alpha = {_g(alphas)}")
     score = end_overlap(d, last_bins).transpose("N", "T", "alpha", "seed")
-    done = d["done"].transpose("N", "T", "alpha", "seed").values if "done" in d else None
     S = score.values  # (nN, nT, na, ns)
+    valid_all = np.isfinite(S) & _done(d, ("N", "T", "alpha", "seed"))
     n_seeds = S.shape[-1]
     if n_seeds < 2:
         raise ReductionError(f"{what} needs at least 2 seeds (independent disorder samples); sweep has {n_seeds}")
     rng = _rng(seed)
     out: list[RetrievalPoint] = []
+    if not valid_all.any():
+        raise ReductionError(f"{what}: no {init!r} runs at T = {_g(d['T'].values)} in the sweep")
     for iT, t in enumerate(d["T"].values):
         for iN, n in enumerate(d["N"].values):
-            s = S[iN, iT]  # (na, ns)
-            ok = np.isfinite(s) if done is None else (np.isfinite(s) & done[iN, iT].astype(bool))
-            if not ok.all():
-                raise ReductionError(f"{what}: N={int(n)}, T={t:g}: {int((~ok).sum())} of {ok.size} points are "
-                                     "missing (not done or NaN); finish the sweep first")
+            if not valid_all[iN, iT].any():
+                continue  # this size was not run at this T from `init` starts (outside the sweep's subsets)
+            keep = _columns(valid_all[iN, iT], f"{what}: N={int(n)}, T={t:g}", alphas, "alpha")
+            s = S[iN, iT][keep]  # (na, ns)
+            al = alphas[keep]
+            if al.size < 3:
+                raise ReductionError(f"{what} needs at least 3 alpha values at N={int(n)}, T={t:g} from "
+                                     f"{init!r} starts; the sweep ran alpha = {_g(al)}")
             ret = (s > threshold).astype(float)
             frac = ret.mean(-1)
             mm = s.mean(-1)
@@ -329,27 +363,27 @@ def retrieval_line(
             if not (y[0] > lvl and y[-1] < lvl):
                 name = "fraction retaining the pattern" if criterion == "fraction" else "mean end overlap"
                 raise ReductionError(
-                    f"{what}: the alpha grid {_g(alphas)} does not bracket the retrieval loss at N={int(n)}, "
+                    f"{what}: the alpha grid {_g(al)} does not bracket the retrieval loss at N={int(n)}, "
                     f"T={t:g}: {name} goes {_g(np.round(y, 3))} (needs > {lvl:g} at the smallest alpha and "
                     f"< {lvl:g} at the largest); extend the alpha grid")
             idx = rng.integers(0, n_seeds, size=(n_boot, n_seeds))
             sb = s[:, idx]  # (na, B, ns)
             if criterion == "fraction":
-                a0 = float(_logistic_midpoint(alphas, ret.sum(-1), np.full(alphas.size, n_seeds)))
+                a0 = float(_logistic_midpoint(al, ret.sum(-1), np.full(al.size, n_seeds)))
                 kb = (sb > threshold).sum(-1).T  # (B, na)
-                ab = _logistic_midpoint(alphas, kb, np.full(alphas.size, n_seeds))
+                ab = _logistic_midpoint(al, kb, np.full(al.size, n_seeds))
             else:
-                a0 = float(_interp_down(alphas, mm, threshold))
-                ab = _interp_down(alphas, sb.mean(-1).T, threshold)
+                a0 = float(_interp_down(al, mm, threshold))
+                ab = _interp_down(al, sb.mean(-1).T, threshold)
             if not np.isfinite(a0):
                 raise ReductionError(f"{what}: N={int(n)}, T={t:g}: no retrieval loss located inside alpha = "
-                                     f"{_g(alphas)} (fraction {_g(np.round(frac, 3))})")
+                                     f"{_g(al)} (fraction {_g(np.round(frac, 3))})")
             nfail = int(np.isnan(ab).sum())
             if nfail > MAX_FAILED * n_boot:
                 raise ReductionError(f"{what}: N={int(n)}, T={t:g}: the retrieval loss near alpha = {a0:.4g} is "
                                      f"lost in {nfail} of {n_boot} bootstrap replicas; more seeds needed")
             err = float(np.nanstd(ab, ddof=1))
-            out.append(RetrievalPoint(int(n), float(t), a0, err, alphas, frac, mm, n_seeds, ab))
+            out.append(RetrievalPoint(int(n), float(t), a0, err, al, frac, mm, n_seeds, ab))
     return out
 
 
@@ -433,7 +467,7 @@ def extrapolate_alpha_c(
             stat = float(np.std(vb, ddof=1)) if vb.size > 1 else float(np.sqrt(cov[0, 0]))
         else:
             stat = float(np.sqrt(cov[0, 0]))
-        stat *= np.sqrt(scale)
+        stat = float(stat * np.sqrt(scale))
         res[name] = {"value": float(coef[0]), "err": stat, "chi2": chi2, "dof": int(dof),
                      "coef": [float(c) for c in coef[1:]], "powers": list(FORMS[name])}
     if not res:
@@ -626,52 +660,68 @@ def spin_glass_line(
     if Ts.size < 3:
         raise ReductionError(f"{what} needs at least 3 temperatures in the window; got T = {_g(Ts)}")
     all_a = np.asarray(d["alpha"].values, float)
-    if alphas is None:
-        alphas = all_a
+    valid_all = np.isfinite(d["q2"].transpose("alpha", "T", "N", "seed").values) & _done(
+        d, ("alpha", "T", "N", "seed"))
+    if alphas is None:  # every load run from `init` starts at >= 3 temperatures of the window
+        n_full = valid_all.all(-1)  # (alpha, T, N): all seeds run
+        alphas = all_a[(n_full.sum(1) >= 3).sum(-1) >= 2]
+        if alphas.size == 0:
+            raise ReductionError(f"{what}: no load alpha has {init!r} runs at 3 or more temperatures in "
+                                 f"T = [{Ts[0]:g}, {Ts[-1]:g}]")
     out = []
     rng = _rng(seed)
     for a in np.atleast_1d(np.asarray(alphas, float)):
         if not np.any(np.isclose(all_a, a)):
             raise ReductionError(f"{what}: alpha = {a:g} is not in the sweep (alpha = {_g(all_a)})")
-        q2 = d["q2"].sel(alpha=a, method="nearest").transpose("N", "T", "seed").values  # (nN, nT, ns)
-        if not np.all(np.isfinite(q2)):
-            raise ReductionError(f"{what}: alpha = {a:g}: q2 has missing points; finish the sweep first")
+        ia = int(np.argmin(np.abs(all_a - a)))
+        va = valid_all[ia]  # (T, N, seed)
+        keepN = va.any(axis=(0, 2))  # sizes run at this load from `init` starts
+        if keepN.sum() < 2:
+            raise ReductionError(f"{what} needs at least 2 sizes with {init!r} runs at alpha = {a:g}; the sweep "
+                                 f"ran N = {_g(Ns[keepN])}")
+        Nk = Ns[keepN]
+        keepT = _columns(va[:, keepN], f"{what}: alpha = {a:g}", Ts, "T")
+        Tk = Ts[keepT]
+        if Tk.size < 3:
+            raise ReductionError(f"{what} needs at least 3 temperatures with {init!r} runs at alpha = {a:g}; "
+                                 f"the sweep ran T = {_g(Tk)} in the window")
+        q2 = d["q2"].isel(alpha=ia).transpose("N", "T", "seed").values[keepN][:, keepT]  # (nN, nT, ns)
         ns = q2.shape[-1]
         if ns < 2:
             raise ReductionError(f"{what} needs at least 2 seeds (disorder samples) for its errors; got {ns}")
-        scale = Ns.astype(float)[:, None] ** exponent
+        scale = Nk.astype(float)[:, None] ** exponent
         Y = scale * q2.mean(-1)  # (nN, nT)
         Yerr = scale * q2.std(-1, ddof=1) / np.sqrt(ns)
         if np.any(Y <= 0):
             raise ReductionError(f"{what}: alpha = {a:g}: [q2] is not positive everywhere; cannot take logs")
         # bootstrap: resample seeds independently per size (the same replicas serve all pairs)
-        idx = rng.integers(0, ns, size=(Ns.size, n_boot, ns))
-        Yb = np.stack([scale[i] * q2[i][:, idx[i]].mean(-1).T for i in range(Ns.size)])  # (nN, B, nT)
+        idx = rng.integers(0, ns, size=(Nk.size, n_boot, ns))
+        Yb = np.stack([scale[i] * q2[i][:, idx[i]].mean(-1).T for i in range(Nk.size)])  # (nN, B, nT)
         lY, lYb = np.log(Y), np.log(np.maximum(Yb, 1e-300))
         lvar = (Yerr / Y) ** 2
         cross = []
-        for i in range(Ns.size - 1):
+        for i in range(Nk.size - 1):
             D = lY[i + 1] - lY[i]
             var = lvar[i] + lvar[i + 1]
             down = (D[:-1] > 0) & (D[1:] <= 0)
             cand = np.flatnonzero(down)
             if cand.size == 0:
                 raise ReductionError(
-                    f"{what}: alpha = {a:g}: N^{exponent:.3g}[q2] curves of N={Ns[i]} and N={Ns[i + 1]} do not cross "
-                    f"inside T = [{Ts[0]:g}, {Ts[-1]:g}] (log difference goes {_g(np.round(D, 3))}); the T grid "
+                    f"{what}: alpha = {a:g}: N^{exponent:.3g}[q2] curves of N={Nk[i]} and N={Nk[i + 1]} do not cross "
+                    f"inside T = [{Tk[0]:g}, {Tk[-1]:g}] (log difference goes {_g(np.round(D, 3))}); the T grid "
                     f"must bracket T_g")
             k = _pick_down(D, var, cand)
-            lin = Ts[k] + D[k] * (Ts[k + 1] - Ts[k]) / (D[k] - D[k + 1])
-            Tx = float(_root_local(Ts, D, k, width, lin))
+            lin = Tk[k] + D[k] * (Tk[k + 1] - Tk[k]) / (D[k] - D[k + 1])
+            Tx = float(_root_local(Tk, D, k, width, lin))
             if not np.isfinite(Tx):
                 Tx = float(lin)
-            Tb = _root_local(Ts, lYb[i + 1] - lYb[i], k, width, Tx)
+            Tb = _root_local(Tk, lYb[i + 1] - lYb[i], k, width, Tx)
             nfail = int(np.isnan(Tb).sum())
             if nfail > MAX_FAILED * n_boot:
-                raise ReductionError(f"{what}: alpha = {a:g}: crossing of N={Ns[i]} and N={Ns[i + 1]} near T = "
+                raise ReductionError(f"{what}: alpha = {a:g}: crossing of N={Nk[i]} and N={Nk[i + 1]} near T = "
                                      f"{Tx:.4g} is lost in {nfail} of {n_boot} bootstrap replicas; more seeds or a "
                                      "wider T grid needed")
-            cross.append(SGCrossing(float(a), int(Ns[i]), int(Ns[i + 1]), Tx, float(np.nanstd(Tb, ddof=1)), Tb))
+            cross.append(SGCrossing(float(a), int(Nk[i]), int(Nk[i + 1]), Tx, float(np.nanstd(Tb, ddof=1)), Tb))
         Tc = np.array([c.T for c in cross])
         Sb = np.column_stack([c.samples for c in cross])  # (B, npairs), shared replicas
         if estimate == "largest":
@@ -684,7 +734,7 @@ def spin_glass_line(
             "alpha": float(a), "value": value, "err": float(np.hypot(err_stat, err_sys)),
             "err_stat": err_stat, "err_sys": err_sys, "estimate": estimate, "theory": float(1 + np.sqrt(a)),
             "crossings": [c.as_dict() for c in cross],
-            "Y": {"N": Ns.tolist(), "T": Ts.tolist(), "value": Y.tolist(), "err": Yerr.tolist()},
+            "Y": {"N": Nk.tolist(), "T": Tk.tolist(), "value": Y.tolist(), "err": Yerr.tolist()},
         })
     return out
 
@@ -719,8 +769,10 @@ def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -
     Returns
     -------
     dict with ``alpha_c`` {value, err, ...}, ``T_M`` [{T, alpha, err, ...}], ``T_g`` [{alpha, value, err,
-    ...}], ``sizes``, ``points`` (per-N retrieval points and crossings for plots), ``theory`` and
-    ``method`` (a description).
+    ...}], ``sizes``; for figures ``per_size`` ({"T_M": [{N, T, alpha, err}], "T_g": [{N, N1, N2, alpha,
+    value, err}]}), ``retrieval_curves`` ([{T, N, alpha, y, err}], y the retained fraction) and
+    ``q_curves`` ([{alpha, N, T, y, err}], y = N^(2/3)[⟨q²⟩]); ``theory`` (RS values) and ``method``
+    (a dict of descriptions, one per step).
     """
     s = _settings(settings)
     _need(ds, ("N", "alpha", "T", "seed"), "hopfield reduction")
@@ -760,30 +812,102 @@ def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -
         Tg_win = (float(hi.min()), float(hi.max()))
     Tg = spin_glass_line(ds, init=s["init_sg"], alphas=s["Tg_alpha"], T_window=Tg_win, sizes=s["sizes_sg"],
                          exponent=float(s["Tg_exponent"]), estimate=s["Tg_estimate"], n_boot=nb, seed=bs)
-    method = (
-        f"alpha_M(N,T): logistic midpoint in alpha of the fraction of {s['init_retrieval']!r} starts whose "
-        f"Mattis overlap (mean of the last {s['last_bins']} bin(s)) stays > {s['threshold']:g}"
-        if s["criterion"] == "fraction" else
-        f"alpha_M(N,T): alpha where the seed-mean end overlap from {s['init_retrieval']!r} starts falls below "
-        f"{s['threshold']:g}")
-    method += (f"; bootstrap over seeds ({nb}). N -> inf: mean of the forms {list(s['forms'])} (weighted LSQ), "
-               "error = rms bootstrap error (x sqrt(chi2/dof) if > 1) + half the spread of the forms. "
-               f"T -> 0: {ac['method']}")
-    if ac["method"] == "rs":
-        method += (f" (alpha_c(T={ac['T']:g}) + alpha_M^RS(0) - alpha_M^RS({ac['T']:g}) = "
-                   f"{ac['correction']:+.4f}; half of it added to the error)")
-    method += (f". T_g: crossings of N^{float(s['Tg_exponent']):.3g}[<q^2>](T) (log, local quadratic) of "
-               f"successive sizes from {s['init_sg']!r} starts; T_g = "
-               + ("mean of all pairs" if s["Tg_estimate"] == "mean" else "largest pair")
-               + "; error = bootstrap over seeds + half |largest pair - mean of pairs|.")
+    obs = (f"fraction of samples with |m_1| > {float(s['threshold']):g} at the end"
+           if s["criterion"] == "fraction" else f"seed-mean end overlap |m_1| (threshold {float(s['threshold']):g})")
+    method = {
+        "retrieval": (
+            f"alpha_M(N,T): logistic midpoint in alpha of the fraction of {s['init_retrieval']!r} starts whose Mattis "
+            f"overlap (mean of the last {s['last_bins']} bin(s)) stays > {float(s['threshold']):g}"
+            if s["criterion"] == "fraction" else
+            f"alpha_M(N,T): alpha where the seed-mean end overlap from {s['init_retrieval']!r} starts falls below "
+            f"{float(s['threshold']):g} (linear interpolation)") + f"; bootstrap over seeds ({nb} replicas)",
+        "alpha_c": (f"N -> inf: mean of the forms {list(s['forms'])} (weighted least squares; forms without a degree "
+                    "of freedom skipped); error = rms bootstrap error (x sqrt(chi2/dof) if > 1) + half the spread "
+                    "of the forms, in quadrature"),
+        "T0": ({"rs": f"alpha_c(T={ac['T']:g}) + alpha_M^RS(0) - alpha_M^RS({ac['T']:g}) = {ac['correction']:+.4f} "
+                      "(replica-symmetric T-dependence); half of it added to the error in quadrature",
+                "linear": "straight line in T through the retrieval temperatures, evaluated at T = 0",
+                "none": f"the lowest retrieval temperature T = {ac['T']:g}, uncorrected"}[ac["method"]]),
+        "T_g": (f"crossings of N^{float(s['Tg_exponent']):.3g}[<q^2>](T) (log, local quadratic) of successive sizes "
+                f"from {s['init_sg']!r} starts; T_g = "
+                + ("mean of all pairs" if s["Tg_estimate"] == "mean" else "largest pair")
+                + "; error = bootstrap over seeds + half |largest pair - mean of pairs|, in quadrature"),
+        "retrieval_observable": obs,
+        "T_c_line": ("AGS replica-symmetric theory (equal free energies of the retrieval and spin-glass "
+                     "branches); not measured: thermodynamic integration is not implemented yet"),
+    }
+    retrieval_curves = []
+    for p in pts:
+        f = np.asarray(p.fraction) if s["criterion"] == "fraction" else np.asarray(p.mean_m)
+        err = np.sqrt(np.maximum(f * (1 - f), 0.25 / p.n_seeds) / p.n_seeds) if s["criterion"] == "fraction" \
+            else np.full(f.size, np.nan)
+        retrieval_curves.append({"T": p.T, "N": p.N, "alpha": [float(a) for a in p.alphas],
+                                 "y": [float(v) for v in f], "err": [float(v) for v in err]})
+    q_curves = [{"alpha": g["alpha"], "N": int(n), "T": g["Y"]["T"], "y": g["Y"]["value"][i], "err": g["Y"]["err"][i]}
+                for g in Tg for i, n in enumerate(g["Y"]["N"])]
+    per_size = {
+        "T_M": [{"N": p.N, "T": p.T, "alpha": p.alpha, "err": p.err} for p in pts],
+        "T_g": [{"N": c["N2"], "N1": c["N1"], "N2": c["N2"], "alpha": c["alpha"], "value": c["T"], "err": c["err"]}
+                for g in Tg for c in g["crossings"]],
+    }
     return {
         "alpha_c": {"value": ac["value"], "err": ac["err"], "T": ac["T"], "method": ac["method"],
                     "correction": ac["correction"], "theory": float(alpha_M(0.0))},
         "T_M": T_M,
         "T_g": [{k: v for k, v in g.items() if k != "Y"} for g in Tg],
         "sizes": [int(n) for n in np.asarray(ds["N"].values)],
-        "points": {"retrieval": [p.as_dict() for p in pts], "sg_curves": [{"alpha": g["alpha"], **g["Y"]} for g in Tg]},
+        "per_size": per_size,
+        "retrieval_curves": retrieval_curves,
+        "q_curves": q_curves,
         "theory": {"alpha_c_T0": float(alpha_M(0.0)), "T_g": {f"{g['alpha']:g}": g["theory"] for g in Tg},
                    "alpha_M": {f"{t:g}": float(alpha_M(float(t))) for t in Tr}},
         "method": method,
     }
+
+
+def summary_text(res: Mapping[str, Any]) -> str:
+    """The result of :func:`reduce_hopfield` as a readable table."""
+    a = res["alpha_c"]
+    lines = [f"Hopfield phase diagram, sizes N = {res['sizes']}",
+             f"{'quantity':28s} {'estimate':>20s}   RS theory (AGS)",
+             f"{'alpha_c (T -> 0)':28s} {a['value']:>11.4f} ± {a['err']:.4f}   {a['theory']:.4f}"]
+    for t in res["T_M"]:
+        lines.append(f"{'alpha_M (T = ' + format(t['T'], 'g') + ')':28s} {t['alpha']:>11.4f} ± {t['err']:.4f}   "
+                     f"{t['theory']:.4f}")
+    for g in res["T_g"]:
+        lines.append(f"{'T_g (alpha = ' + format(g['alpha'], 'g') + ')':28s} {g['value']:>11.4f} ± {g['err']:.4f}   "
+                     f"{g['theory']:.4f}")
+    lines.append("alpha_M(N): " + ", ".join(f"N={p['N']} T={p['T']:g}: {p['alpha']:.4f}({p['err']:.4f})"
+                                           for p in res["per_size"]["T_M"]))
+    lines.append("T_g crossings: " + ", ".join(f"a={c['alpha']:g} {c['N1']}/{c['N2']}: {c['value']:.3f}({c['err']:.3f})"
+                                              for c in res["per_size"]["T_g"]))
+    lines += [f"{k}: {v}" for k, v in res["method"].items()]
+    return "\n".join(lines)
+
+
+def reduction_dataset(res: Mapping[str, Any]) -> xr.Dataset:
+    """The result as a small dataset: α_M(N, T) along ``point``, T_g crossings along ``pair``, estimates."""
+    import json
+
+    pm = res["per_size"]["T_M"]
+    pc = res["per_size"]["T_g"]
+    data = {
+        "alpha_M_N": ("point", [p["alpha"] for p in pm], {"long_name": "apparent retrieval capacity alpha_M(N, T)"}),
+        "alpha_M_N_err": ("point", [p["err"] for p in pm]),
+        "crossing_T": ("pair", [c["value"] for c in pc], {"long_name": "crossing of N^(2/3)[<q^2>](T)"}),
+        "crossing_T_err": ("pair", [c["err"] for c in pc]),
+        "alpha_c": ((), res["alpha_c"]["value"], {"long_name": "retrieval capacity at T -> 0, N -> inf"}),
+        "alpha_c_err": ((), res["alpha_c"]["err"]),
+        "T_M_alpha": ("T_retrieval", [t["alpha"] for t in res["T_M"]]),
+        "T_M_alpha_err": ("T_retrieval", [t["err"] for t in res["T_M"]]),
+        "T_g": ("alpha_sg", [g["value"] for g in res["T_g"]], {"long_name": "spin-glass temperature", "units": "J/k_B"}),
+        "T_g_err": ("alpha_sg", [g["err"] for g in res["T_g"]]),
+    }
+    coords = {"point_N": ("point", [p["N"] for p in pm]), "point_T": ("point", [p["T"] for p in pm]),
+              "pair_alpha": ("pair", [c["alpha"] for c in pc]), "N1": ("pair", [c["N1"] for c in pc]),
+              "N2": ("pair", [c["N2"] for c in pc]), "T_retrieval": [t["T"] for t in res["T_M"]],
+              "alpha_sg": [g["alpha"] for g in res["T_g"]]}
+    out = xr.Dataset(data, coords=coords)
+    out.attrs["method"] = json.dumps(res["method"])
+    out.attrs["sizes"] = json.dumps(res["sizes"])
+    return out

@@ -126,7 +126,7 @@ def test_reduce_hopfield_json(ds):
     assert all({"alpha", "value", "err"} <= set(g) for g in back["T_g"])
     assert back["T_M"][0]["T"] == 0.05 and {"T", "alpha", "err"} <= set(back["T_M"][0])
     assert back["sizes"] == [500, 1000, 2000, 4000]
-    assert "logistic" in out["method"]
+    assert "logistic" in out["method"]["retrieval"]
     json.dumps(out)  # everything JSON-ready
 
 
@@ -210,3 +210,61 @@ def test_retrieval_refuses_unfinished_points(ds):
     d["m_bins"][0, 3, 0, 0, 0, -1] = np.nan
     with pytest.raises(ReductionError, match="missing .*finish the sweep"):
         retrieval_line(d, T=0.05, n_boot=10)
+
+
+def _subsets(ds):
+    """NaN (not run) outside two sub-grids: pattern starts at T = 0.05 for alpha >= 0.1; random starts at
+    T >= 1 for alpha <= 0.12 and N <= 2000 (as a workflow with [[grid.subset]] tables stores it)."""
+    d = ds.copy(deep=True)
+    A, T = d["alpha"], d["T"]
+    run_p = (d["init"] == "pattern") & (T < 0.5) & (A >= 0.1)
+    run_r = (d["init"] == "random") & (T > 0.5) & (A <= 0.12) & (d["N"] <= 2000)
+    run = run_p | run_r
+    for v in ("m", "m_bins", "q2", "q2_bins"):
+        d[v] = d[v].where(run)
+    d["done"] = run.broadcast_like(d["m"])
+    return d
+
+
+def test_reduce_skips_points_outside_subsets(ds):
+    d = _subsets(ds)
+    out = reduce_hopfield(d, {"n_boot": 50})
+    assert [g["alpha"] for g in out["T_g"]] == [0.05, 0.1, 0.12]
+    assert all(len(g["crossings"]) == 2 for g in out["T_g"])  # N = 500/1000, 1000/2000: no random runs at 4000
+    assert sorted({p["N"] for p in out["per_size"]["T_M"]}) == [500, 1000, 2000, 4000]
+    pts = out["per_size"]["T_M"]
+    assert all(c["alpha"][0] == 0.1 for c in out["retrieval_curves"])
+    for p in pts:
+        assert abs(p["alpha"] - planted_alpha(p["N"])) < 0.01
+    # a point that was requested but is not done is refused
+    d2 = d.copy(deep=True)
+    d2["done"][0, 4, 0, 0, 0] = False
+    with pytest.raises(ReductionError, match=r"alpha = \[0.14\] have missing points"):
+        reduce_hopfield(d2, {"n_boot": 10})
+
+
+def test_summary_text_and_dataset(ds):
+    from pipeline.reduce.hopfield import reduction_dataset, summary_text
+
+    out = reduce_hopfield(ds, {"Tg_alpha": [0.05, 0.1], "n_boot": 50})
+    txt = summary_text(out)
+    assert "alpha_c (T -> 0)" in txt and "T_g (alpha = 0.05)" in txt
+    red = reduction_dataset(out)
+    assert float(red["alpha_c"]) == out["alpha_c"]["value"]
+    assert red.sizes["pair"] == 6 and red.sizes["point"] == 4
+    assert list(red["alpha_sg"].values) == [0.05, 0.1]
+
+
+@pytest.mark.parametrize("name", ["hopfield_phase_diagram", "hopfield_phase_diagram_full"])
+def test_shipped_workflows_reduce_settings_are_known(name):
+    from pathlib import Path
+
+    from pipeline.reduce.hopfield import DEFAULTS
+    from pipeline.spec.workflow import load_workflow
+
+    wf = load_workflow(Path(__file__).parents[2] / "workflows" / f"{name}.toml")
+    assert set(wf.reduce) <= set(DEFAULTS)
+    for a in wf.reduce["Tg_alpha"]:
+        assert a in wf.grid["alpha"]
+    for t in wf.reduce["T_retrieval"]:
+        assert t in wf.grid["T"]
