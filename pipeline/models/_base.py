@@ -97,6 +97,15 @@ class Derived:
     units: str = "1"
 
 
+def _heat_capacity(v: dict[str, np.ndarray], c: Coords) -> np.ndarray:
+    return c["N"] * (v["energy2"] - v["energy"] ** 2) / c["T"] ** 2
+
+
+HEAT_CAPACITY = Derived("heat_capacity", "specific heat per spin N(<e^2> - <e>^2)/T^2", ("energy2", "energy"),
+                        _heat_capacity)
+"""C = N(⟨e²⟩ − ⟨e⟩²)/T² from the per-spin energy and its square: for any model measuring both."""
+
+
 Simulate = Callable[..., dict[str, np.ndarray]]
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from pipeline.models._base import Coords, Derived, Model, Observable
+from pipeline.models._base import HEAT_CAPACITY, Coords, Derived, Model, Observable
 from pipeline.samplers._rng import index, random_signs, uniform
 
 
@@ -161,10 +161,6 @@ def _binder(v, c):
     return 1.0 - v["m4"] / (3.0 * v["m2"] ** 2)
 
 
-def _heat_capacity(v, c):
-    return c["N"] * (v["energy2"] - v["energy"] ** 2) / c["T"] ** 2
-
-
 def reduce(ds, settings):
     """Finite-size scaling: T_c from Binder crossings, β, γ, ν̄ (``pipeline.reduce.ferromagnet``)."""
     from pipeline.reduce import ferromagnet
@@ -196,8 +192,7 @@ MODEL = Model(
         Derived("chi", "connected susceptibility N(<m^2> - <|m|>^2)/T", ("m2", "m_abs"), _chi),
         Derived("chi_m2", "susceptibility N<m^2>/T", ("m2",), _chi_m2),
         Derived("binder", "Binder cumulant U4 = 1 - <m^4>/(3<m^2>^2)", ("m4", "m2"), _binder),
-        Derived("heat_capacity", "specific heat per spin N(<e^2> - <e>^2)/T^2", ("energy2", "energy"),
-                _heat_capacity),
+        HEAT_CAPACITY,
     ),
     algorithms=("metropolis", "heatbath"),
     simulate=simulate,

@@ -49,7 +49,7 @@ import math
 import numpy as np
 from numba import njit
 
-from pipeline.models._base import Coords, Derived, Model, Observable, Param
+from pipeline.models._base import HEAT_CAPACITY, Coords, Derived, Model, Observable, Param
 from pipeline.samplers._rng import next_u64, seed_state, sign, uniform
 
 # columns of the per-measurement record written by the kernels (int64, exact)
@@ -577,10 +577,6 @@ def _chi_sg(v, c):
     return c["N"] * v["q2"]
 
 
-def _heat_capacity(v, c):
-    return c["N"] * (v["energy2"] - v["energy"] ** 2) / c["T"] ** 2
-
-
 def reduce(ds, settings):
     """Phase diagram: α_c(T → 0) from retrieval loss, T_g from the spin-glass onset (``pipeline.reduce.hopfield``)."""
     from pipeline.reduce import hopfield as red
@@ -621,8 +617,7 @@ MODEL = Model(
     derived=(
         Derived("binder_q", "Binder cumulant of q, 1 - <q^4>/(3<q^2>^2)", ("q4", "q2"), _binder_q),
         Derived("chi_sg", "spin-glass susceptibility N<q^2>", ("q2",), _chi_sg),
-        Derived("heat_capacity", "specific heat per spin N(<e^2> - <e>^2)/T^2", ("energy2", "energy"),
-                _heat_capacity),
+        HEAT_CAPACITY,
     ),
     algorithms=("metropolis",),
     simulate=simulate,

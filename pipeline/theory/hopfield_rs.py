@@ -398,6 +398,18 @@ def _upper_root(line, a: float, T_lo: float) -> float:
     return brentq(lambda t: line(t) - a, T_lo, _T_NEAR_1, xtol=1e-12)
 
 
+def _upper_branch(alpha, peak: tuple[float, float], line):
+    """T(α) on the upper branch of a re-entrant line α(T) peaking at ``peak`` = (T_pk, α_pk).
+
+    1 at α ≤ 0, nan above the peak; vectorised over ``alpha``.
+    """
+    T_pk, a_pk = peak
+    a_arr = np.asarray(alpha, dtype=float)
+    out = np.array([1.0 if a <= 0 else math.nan if a > a_pk else _upper_root(line, a, T_pk)
+                    for a in a_arr.ravel()]).reshape(a_arr.shape)
+    return float(out) if out.ndim == 0 else out
+
+
 def T_M(alpha):
     """Highest temperature at which retrieval solutions exist at load alpha.
 
@@ -417,18 +429,7 @@ def T_M(alpha):
     α_M(T) peaks at 0.13819, T ≈ 0.023), so this returns the upper branch; plot the line as
     (α_M(T), T) instead, see :func:`phase_lines`.
     """
-    a_arr = np.asarray(alpha, dtype=float)
-    T_pk, a_pk = _alpha_M_peak()
-    out = []
-    for a in a_arr.ravel():
-        if a <= 0:
-            out.append(1.0)
-        elif a > a_pk:
-            out.append(math.nan)
-        else:
-            out.append(_upper_root(lambda t: retrieval_spinodal(t)[0], a, T_pk))
-    out = np.array(out).reshape(a_arr.shape)
-    return float(out) if out.ndim == 0 else out
+    return _upper_branch(alpha, _alpha_M_peak(), lambda t: retrieval_spinodal(t)[0])
 
 
 def retrieval_branch(alpha: float, T: float) -> RSSolution | None:
@@ -686,18 +687,7 @@ def T_c(alpha):
     k_B = 1, α = P/N. Like T_M, the RS line bends back at low T (α_c(T) peaks near
     T ≈ 0.085); plot the line as (α_c(T), T), see :func:`phase_lines`.
     """
-    a_arr = np.asarray(alpha, dtype=float)
-    T_pk, a_pk = _alpha_c_peak()
-    out = []
-    for a in a_arr.ravel():
-        if a <= 0:
-            out.append(1.0)
-        elif a > a_pk:
-            out.append(math.nan)
-        else:
-            out.append(_upper_root(lambda t: _alpha_c_point(t)[0], a, T_pk))
-    out = np.array(out).reshape(a_arr.shape)
-    return float(out) if out.ndim == 0 else out
+    return _upper_branch(alpha, _alpha_c_peak(), lambda t: _alpha_c_point(t)[0])
 
 
 def phase_lines(n: int = 40, alpha_max: float = 0.16) -> dict[str, tuple[np.ndarray, np.ndarray]]:
