@@ -129,8 +129,14 @@ class Model:
         ``cost(coords, sampler)``: relative work of a point (used to size tasks).
     convergence : tuple of str
         Observables whose first and second halves must agree for the ``converged`` flag.
-    exact, theory, reduce, plot : callable, optional
-        Exact finite-N reference, N → ∞ theory, reduction of a stored sweep, figures of a sweep.
+    exact, theory : callable, optional
+        Exact finite-N reference at a point (``exact(coords)``; disordered models take the point's
+        ``streams`` too, since the answer depends on the sample), and the N → ∞ theory.
+    reduce : callable, optional
+        ``reduce(ds, settings) -> {"json": ..., "text": ..., "dataset": ...}``: the reduction of a stored
+        sweep with the workflow's ``[reduce]`` settings (see :mod:`pipeline.reduce`).
+    plot : callable, optional
+        ``plot(ds, result, outdir) -> [paths]``: PNG figures of a sweep and its reduction.
     bench : callable, optional
         ``bench(N=..., T=..., sweeps=..., seed=..., **params) -> dict`` times the kernel alone
         (``flips_per_s`` = attempted updates per second) for ``spinsweep bench``.
