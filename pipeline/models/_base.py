@@ -137,6 +137,8 @@ class Model:
         sweep with the workflow's ``[reduce]`` settings (see :mod:`pipeline.reduce`).
     plot : callable, optional
         ``plot(ds, result, outdir) -> [paths]``: PNG figures of a sweep and its reduction.
+    disorder : bool
+        The model has quenched disorder (drawn per ``seed`` from the disorder stream, shared by every T).
     bench : callable, optional
         ``bench(N=..., T=..., sweeps=..., seed=..., **params) -> dict`` times the kernel alone
         (``flips_per_s`` = attempted updates per second) for ``spinsweep bench``.

@@ -181,7 +181,9 @@ class Catalog:
         ds = xr.Dataset(data, coords=coords)
         ds["T"].attrs.update(long_name="temperature", units="J/k_B")
         ds["N"].attrs.update(long_name="number of spins")
-        ds["seed"].attrs.update(long_name="independent sample index (thermal history and disorder)")
+        ds["seed"].attrs.update(long_name="independent sample index: its own quenched disorder (shared by every "
+                                          "T) and thermal history" if model.disorder else
+                                          "independent chain index (its own thermal history)")
         ds["bin"].attrs.update(long_name="measurement bin")
         ds.attrs.update(self._spec_attrs(wf))
         encoding = {v: {"chunks": chunks + ((wf.sampler.bins,) if "bin" in ds[v].dims else ())}
