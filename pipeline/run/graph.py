@@ -76,13 +76,13 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
 
         def flush():
             nonlocal batch, last_flush, computed
-            if batch:
-                n = catalog.write_points(wf, batch)
+            todo, batch, last_flush = batch, [], time.time()
+            if todo:
+                n = catalog.write_points(wf, todo)
                 computed += n
                 bar.update(n)
                 if on_batch:
                     on_batch(n)
-            batch, last_flush = [], time.time()
 
         ac = as_completed()
         for task in _take(queue, window):
@@ -96,6 +96,11 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
                     ac.add(submit(nxt))
                 if len(batch) >= flush_points or time.time() - last_flush >= flush_seconds:
                     flush()
+        except BaseException:
+            # a failed task or Ctrl-C: keep what has already come back, then stop
+            flush()
+            raise
+        else:
             flush()
         finally:
             bar.close()
