@@ -376,6 +376,21 @@ def _crossing_spline(T, U, Ub, spl0, splb, i, k, allowed):
     return Tx, Ux, Tb, Ub_x
 
 
+def local_window(T: np.ndarray, k: int, width: int) -> tuple[np.ndarray, float, float, np.ndarray]:
+    """``width`` grid points centred on the interval (k, k+1), clipped to the grid.
+
+    Returns their indices, the window's centre c and half-width hw, and the scaled coordinates
+    u = (T − c)/hw in [−1, 1] (well-conditioned polynomial fits).
+    """
+    nT = T.size
+    W = min(width, nT)
+    lo = min(max(0, k + 1 - W // 2), nT - W)
+    idx = np.arange(lo, lo + W)
+    Tm = T[idx]
+    c, hw = 0.5 * (Tm[0] + Tm[-1]), 0.5 * (Tm[-1] - Tm[0])
+    return idx, c, hw, (Tm - c) / hw
+
+
 def _crossing_poly(T, U, Ub, var, i, k, n_local, near=None):
     """Crossing of sizes i, i+1 from a weighted local polynomial fit of their difference.
 
@@ -385,13 +400,8 @@ def _crossing_poly(T, U, Ub, var, i, k, n_local, near=None):
     product and its root found by Newton steps from the central root. The central root is the
     real root in the window closest to `near` (default: the middle of interval k).
     """
-    nT = T.size
-    W = min(n_local, nT)
-    lo = min(max(0, k + 1 - W // 2), nT - W)
-    idx = np.arange(lo, lo + W)
-    Tm = T[idx]
-    c, hw = 0.5 * (Tm[0] + Tm[-1]), 0.5 * (Tm[-1] - Tm[0])
-    u = (Tm - c) / hw
+    idx, c, hw, u = local_window(T, k, n_local)
+    W, lo = idx.size, idx[0]
     deg = min(3, W - 2)
     V = np.vander(u, deg + 1, increasing=True)  # (W, deg+1)
     w = np.ones(W) if np.all(var[idx] == 0) else 1.0 / var[idx]

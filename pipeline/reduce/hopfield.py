@@ -62,6 +62,7 @@ import numpy as np
 import xarray as xr
 
 from pipeline.errors import ReductionError
+from pipeline.reduce.fss import local_window
 
 __all__ = [
     "FORMS",
@@ -541,13 +542,8 @@ class SGCrossing:
 def _root_local(T: np.ndarray, D: np.ndarray, k: int, width: int, near: float | np.ndarray) -> np.ndarray:
     """Root of a least-squares quadratic (line if < 4 points) in T of D (…, nT) on ``width`` grid
     points around interval k, nearest ``near``; NaN if none within the window widened by a spacing."""
-    nT = T.size
-    W = min(width, nT)
-    lo = min(max(0, k + 1 - W // 2), nT - W)
-    idx = np.arange(lo, lo + W)
-    Tm = T[idx]
-    c, hw = 0.5 * (Tm[0] + Tm[-1]), 0.5 * (Tm[-1] - Tm[0])
-    u = (Tm - c) / hw
+    idx, c, hw, u = local_window(T, k, width)
+    W = idx.size
     deg = 2 if W >= 4 else 1
     V = np.vander(u, deg + 1, increasing=True)
     P = np.linalg.pinv(V)  # (deg+1, W)
@@ -565,7 +561,7 @@ def _root_local(T: np.ndarray, D: np.ndarray, k: int, width: int, near: float | 
             r1 = np.where(small, -c0 / c1, (-c1 + sq) / (2 * c2))
             r2 = np.where(small, -c0 / c1, (-c1 - sq) / (2 * c2))
         r = np.where(np.abs(r1 - un) <= np.abs(r2 - un), r1, r2)
-    h = np.min(np.diff(Tm)) / hw
+    h = np.min(np.diff(T[idx])) / hw
     r = np.where((r >= -1 - h) & (r <= 1 + h), r, np.nan)
     return c + hw * r
 
