@@ -156,8 +156,8 @@ def _done(d: xr.Dataset, dims: Sequence[str]) -> np.ndarray:
 def _columns(valid: np.ndarray, where: str, values: np.ndarray, name: str) -> np.ndarray:
     """Which entries along axis 0 of ``valid`` (…, seed) were run: all seeds valid keeps it, none drops it
     (a point outside the sweep's subsets); a partly valid one is refused (an unfinished sweep)."""
-    n_ok = valid.reshape(valid.shape[0], -1).sum(-1)
-    full = valid.reshape(valid.shape[0], -1).shape[1]
+    flat = valid.reshape(valid.shape[0], -1)
+    n_ok, full = flat.sum(-1), flat.shape[1]
     partial = (n_ok > 0) & (n_ok < full)
     if partial.any():
         bad = values[partial]
