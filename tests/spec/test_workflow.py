@@ -195,3 +195,10 @@ def test_bad_subsets_are_named(old, new, hint):
     with pytest.raises(SpecError) as e:
         parse_workflow(HOP.replace(old, new, 1), "hop.toml")
     assert hint in str(e.value)
+
+
+def test_repeated_temperatures_refused():
+    # the degenerate range hypothesis once generated (width 2e-16) and an explicit repeat, both named
+    for T in ("[1.0, 1.0]", "{ start = 1.0, stop = 1.0000000000000002, num = 3 }"):
+        msg = _bad(GOOD.replace("T = { start = 0.5, stop = 1.5, num = 11 }", f"T = {T}"))
+        assert "[grid] T" in msg and "distinct temperatures" in msg
