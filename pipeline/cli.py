@@ -157,6 +157,7 @@ def bench(
 ) -> None:
     """Time a model's kernel alone, single-threaded: attempted flips per second."""
     from pipeline.models import get_model
+    from pipeline.samplers.bench import bench as run_bench
 
     aliases = {"cw": "curie_weiss"}
     try:
@@ -166,7 +167,7 @@ def bench(
         if N < m.min_N or T <= 0:
             raise SpinsweepError(f"--N {N} --T {T}: expected N >= {m.min_N} and T > 0")
         kwargs = {"alpha": alpha} if alpha is not None else {}
-        res = m.bench(N=N, T=T, sweeps=sweeps, seed=seed, **kwargs)
+        res = run_bench(m, N=N, T=T, sweeps=sweeps, seed=seed, **kwargs)
     except SpinsweepError as e:
         _fail(e)
     except TypeError as e:
@@ -190,9 +191,16 @@ def _do_reduce(cat, name: str, as_json: bool) -> dict:
 
 
 def _do_plot(cat, name: str, outdir: Path | None) -> list[Path]:
-    from pipeline.plot import plot_sweep
+    """Figures of a sweep from its stored reduction (reduced first when missing or stale)."""
+    import json
 
-    paths = plot_sweep(cat, name, outdir)
+    from pipeline.plot import plot_sweep
+    from pipeline.reduce import reduce_sweep, stored_result
+
+    result = stored_result(cat, name)
+    if result is None and json.loads(cat.attrs(name).get("reductions", "[]")):
+        result = reduce_sweep(cat, name)["json"]
+    paths = plot_sweep(cat, name, outdir, result=result)
     for p in paths:
         typer.echo(f"wrote {p}")
     return paths

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -73,6 +74,59 @@ def test_bad_workflow_exits_2_with_one_line_and_writes_nothing(tmp_path, edit, f
     assert r.returncode == 2, r.stderr
     assert len(lines) == 1 and field in lines[0] and "Traceback" not in r.stderr, r.stderr
     assert not cat.exists()
+
+
+@pytest.mark.parametrize(
+    ("added", "expected"),
+    [("[reduce]\nn_boott = 200", "[reduce] n_boott = 200: unknown key; allowed:"),
+     ("[reduce]\nn_boot = 3", "[reduce] n_boot = 3: expected a value >= 10"),
+     ("[reduce]\nwindow = [1.2, 0.8]", "[reduce] window = [1.2, 0.8]:"),
+     ('[sampler]\nalgorithm = "wolff"', "[sampler] algorithm = 'wolff': expected one of metropolis, heatbath, "
+                                         "parallel_tempering"),
+     ("[sampler]\nswap_every = 2", "unknown key 'swap_every' in [sampler]"),
+     ('[sampler]\nalgorithm = "parallel_tempering"\nreplicas = 3', "[sampler] replicas = 3: model "
+                                                                   "'curie_weiss' measures 1 replica(s)")])
+def test_reduce_and_sampler_settings_are_refused_before_anything_runs(tmp_path, added, expected):
+    """A [reduce] typo or out-of-range setting, an unknown sampler or a sampler setting that does not apply:
+    `validate` and `run` both exit 2 with one line naming the key, the value and what is allowed, and
+    nothing is written."""
+    path = cw_workflow(tmp_path)
+    text = path.read_text()
+    if added.startswith("[sampler]"):
+        extra = added.removeprefix("[sampler]\n")
+        text = text.replace('algorithm = "metropolis"', extra) if "algorithm" in extra else \
+            text.replace("[sampler]", added)
+    else:
+        text += "\n" + added + "\n"
+    path.write_text(text)
+    cat = tmp_path / "c.zarr"
+    for cmd in ("validate", "run"):
+        r = cli(cmd, path, catalog=cat, check=False)
+        lines = [line for line in r.stderr.splitlines() if line.strip()]
+        assert r.returncode == 2, r.stderr
+        assert len(lines) == 1 and expected in lines[0] and "Traceback" not in r.stderr, r.stderr
+    assert not cat.exists()
+
+
+def test_a_sampler_the_model_cannot_serve_is_refused(tmp_path):
+    """Naming the model, the sampler and what is missing (a model without a heat-bath table)."""
+    from pipeline.errors import SpecError
+    from pipeline.models import get_model
+    from pipeline.spec.workflow import validate
+
+    hop = get_model("hopfield")
+    orig = hop.flips
+    object.__setattr__(hop, "flips", dataclasses.replace(orig, heatbath_table=None))
+    try:
+        raw = {"name": "h", "model": "hopfield", "seed": 1, "grid": {"N": [20], "T": [1.0], "seeds": 1,
+                                                                     "alpha": 0.1},
+               "sampler": {"algorithm": "heatbath", "sweeps": 100, "bins": 8}}
+        with pytest.raises(SpecError) as e:
+            validate(raw, source="w.toml")
+        assert str(e.value) == ("w.toml [sampler] algorithm = 'heatbath': model 'hopfield' cannot serve sampler "
+                                "'heatbath': it lacks a heat-bath table (FlipMoves.heatbath_table)")
+    finally:
+        object.__setattr__(hop, "flips", orig)
 
 
 def test_plain_xarray_opens_the_sweep_without_spinsweep(swept):

@@ -1,4 +1,4 @@
-"""Model registry: one module per model, one line here.
+"""Model registry: one module per model, one line here (see the README's "adding a model").
 
 >>> from pipeline.models import get_model
 >>> get_model("curie_weiss").name
@@ -10,9 +10,19 @@ from __future__ import annotations
 import importlib
 
 from pipeline.errors import SpecError
-from pipeline.models._base import Derived, Model, Observable, Param
+from pipeline.models._base import (
+    HEAT_CAPACITY,
+    BenchCase,
+    Derived,
+    FlipMoves,
+    FlipVariant,
+    Model,
+    Observable,
+    Param,
+)
 
-__all__ = ["Derived", "Model", "Observable", "Param", "available", "get_model"]
+__all__ = ["HEAT_CAPACITY", "BenchCase", "Derived", "FlipMoves", "FlipVariant", "Model", "Observable", "Param",
+           "available", "get_model"]
 
 # name -> module that defines MODEL
 _REGISTRY = {

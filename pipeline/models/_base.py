@@ -1,9 +1,11 @@
-"""The model contract: what one module declares so the rest of spinsweep can run, store and reduce it.
+"""The model contract: what one module declares so that samplers can drive it and the store can hold it.
 
-A model module builds one :class:`Model` that names its grid parameters (beyond the common ``N``, ``T``
-and ``seed``), the observables its sampler measures, the quantities derived from them, the update
-rules it offers, and points at its simulation, exact reference, theory and reduction. Nothing else in
-the code base switches on the model name.
+A model module builds one :class:`Model`: physics only. It names its grid parameters (beyond the common
+``N``, ``T`` and ``seed``), its observables and the quantities derived from them, how it draws its
+quenched disorder and its initial states, and numba kernels with a leading chain axis: its moves
+(:class:`FlipMoves`) and its measurement. Samplers (``pipeline.samplers``) drive those kernels; the
+reductions and figures that apply are named, not imported. Nothing else in the code base switches on
+the model name.
 """
 
 from __future__ import annotations
@@ -75,11 +77,18 @@ class Param:
 
 @dataclass(frozen=True)
 class Observable:
-    """A quantity measured on every measurement sweep and stored with error bar, τ_int and bin means."""
+    """A quantity measured on every measurement sweep.
+
+    A scalar observable is stored with its error bar, τ_int and bin means. An array observable has its
+    own coordinate (``dims = ("q",)``, ``coords = {"q": centres}``), e.g. a histogram, and is stored as
+    its mean and binned error over that coordinate.
+    """
 
     name: str
     long_name: str
     units: str = "1"
+    dims: tuple[str, ...] = ()
+    coords: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,42 +115,145 @@ HEAT_CAPACITY = Derived("heat_capacity", "specific heat per spin N(<e^2> - <e>^2
 """C = N(⟨e²⟩ − ⟨e⟩²)/T² from the per-spin energy and its square: for any model measuring both."""
 
 
-Simulate = Callable[..., dict[str, np.ndarray]]
+@dataclass(frozen=True)
+class FlipVariant:
+    """One implementation of a model's single-spin flip: ΔE and the update, as numba functions.
+
+    ``delta(*state, *dis, c, i) -> k`` returns the integer energy level of flipping spin ``i`` of chain
+    ``c`` (the model's table maps k to a Boltzmann weight); ``apply(*state, *dis, c, i)`` flips it and
+    keeps the model's auxiliary arrays (magnetisation, overlaps, local fields) in step. Both receive the
+    arrays of the state tuple and then of the disorder tuple as plain arguments (``@njit(inline=
+    "always")``: the sampler's loop inlines them).
+    Variants of one model (e.g. Hopfield's overlap and dense paths) make the same decisions with the
+    same draws: the same chain bit for bit, at different costs.
+    """
+
+    name: str
+    delta: Callable
+    apply: Callable
+
+
+@dataclass(frozen=True)
+class FlipMoves:
+    """What single-flip samplers (Metropolis, heat bath, parallel tempering) need of an Ising-like model.
+
+    Attributes
+    ----------
+    variants : tuple of FlipVariant
+        Implementations of the move; the first is the default.
+    energy : numba function
+        ``energy(*state, *dis, c) -> float``: total energy H of chain ``c`` (not per spin), for replica
+        exchange.
+    metropolis_table : callable
+        ``metropolis_table(N, dis, temps) -> (acc[n_T, L], kfree)``: acc[t, k] = min(1, e^{−ΔE(k)/T_t})
+        for k = 0..L−1 (zero beyond the model's cut), and the no-draw threshold: a move with k < kfree is
+        accepted without a draw (the model chooses its rule for ΔE = 0 moves). Tables are built from the
+        temperatures, not from β, so that they are bit for bit those of a single-temperature run.
+    heatbath_table : callable, optional
+        ``heatbath_table(N, dis, temps) -> p_up[n_T, 2H+1]``: probability that spin i is +1 given its
+        integer field h = σ_i·k, at index h + H (clipped to 0 or 1 beyond ±H).
+    site_order : {"sequential", "random"}
+        The model's default site schedule.
+    select : callable, optional
+        ``select(dis, acc_rate, sweeps_left, current) -> variant name``: which variant to run next
+        (``acc_rate`` is None before the first chunk). Default: always the first.
+    prepare : callable, optional
+        ``prepare(name, state, dis) -> (state, dis)``: build what variant ``name`` needs (e.g. a
+        coupling matrix and local fields) before it runs.
+    sweep_cost : callable, optional
+        ``sweep_cost(dis) -> float``: relative work of one sweep of one chain (sizes the chunks).
+    """
+
+    variants: tuple[FlipVariant, ...]
+    energy: Callable
+    metropolis_table: Callable
+    heatbath_table: Callable | None = None
+    site_order: str = "sequential"
+    select: Callable | None = None
+    prepare: Callable | None = None
+    sweep_cost: Callable | None = None
+
+    def variant(self, name: str) -> FlipVariant:
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class BenchCase:
+    """The set-up of a model's C reference benchmark, for ``spinsweep bench`` (``pipeline.samplers.bench``).
+
+    The chains' ``state``, ``dis`` and thermal streams ``rngs`` as the C program draws them, the rule's
+    ``tables`` and ``kfree``, the site schedule, the move variant, a measurement kernel and its record
+    width (recorded after every sweep), and ``sanity(state, out, accepted, sweeps) -> dict``: the numbers
+    the C program prints, which a faithful port reproduces exactly.
+    """
+
+    state: tuple
+    dis: tuple
+    rngs: np.ndarray
+    tables: np.ndarray
+    kfree: int
+    random_site: bool
+    variant: str
+    measure: Callable
+    record_width: int
+    sanity: Callable
+    info: Mapping[str, Any]
+    record_dtype: Any = np.int64
 
 
 @dataclass(frozen=True)
 class Model:
-    """Everything spinsweep needs to know about one model.
+    """Everything spinsweep needs to know about one model: physics only.
+
+    A model declares its parameters, observables, how it draws its quenched disorder and its initial
+    states, and numba kernels over a leading chain axis (its moves and its measurement). Samplers in
+    :mod:`pipeline.samplers` drive it; reductions and figures are named recipes it points at by name.
 
     Attributes
     ----------
     name : str
         The TOML ``model`` value, the registry key and the CLI name.
     params : tuple of Param
-        Grid parameters beyond N, T and seed, in storage order.
+        Grid parameters beyond N, T and seed, in storage order; numeric ones shape the disorder,
+        categorical ones (such as ``init``) the initial state.
     observables, derived : tuple
-        What the sampler measures and what is computed from bin means.
-    algorithms : tuple of str
-        Allowed ``sampler.algorithm`` values; the first is the default.
-    simulate : callable
-        ``simulate(coords, sampler, streams) -> {observable: time series}``; see ``samplers._driver``.
+        What the measurement gives (scalars, or arrays over their own coordinate, e.g. ``P_q`` over
+        ``q``) and what is computed from bin means.
+    replicas : int
+        Chains per temperature that the measurement uses together (2 for two-replica overlaps).
+    draw_disorder : callable
+        ``draw_disorder(coords, gen) -> dis``: the sample's quenched disorder (a tuple of arrays) from
+        the disorder ``numpy.random.Generator``; T-free, so every temperature of a sample shares it.
+    init_state : callable
+        ``init_state(coords, dis, rngs, options) -> state``: the state tuple of ``len(rngs)`` chains (spins
+        first, int8[C, N]), drawn from their thermal streams (uint64[C, 4], advanced in place).
+    flips : FlipMoves, optional
+        Single-flip moves (what Metropolis, heat bath and parallel tempering need).
+    measure : numba function
+        ``measure(*state, *dis, chains, row)``: one measurement of the replicas ``chains`` (int64[R]) of
+        one temperature into ``row`` (``record_width`` entries of ``record_dtype``).
+    series : callable
+        ``series(records, coords, dis) -> {observable: time series}`` from the records (n_meas, width);
+        an array observable's series has shape (n_meas, len(coordinate)).
     cost : callable
         ``cost(coords, sampler)``: relative work of a point (used to size tasks).
     convergence : tuple of str
         Observables whose first and second halves must agree for the ``converged`` flag.
     exact, theory : callable, optional
         Exact finite-N reference at a point (``exact(coords)``; disordered models take the point's
-        ``streams`` too, since the answer depends on the sample), and the N → ∞ theory.
-    reduce : callable, optional
-        ``reduce(ds, settings) -> {"json": ..., "text": ..., "dataset": ...}``: the reduction of a stored
-        sweep with the workflow's ``[reduce]`` settings (see :mod:`pipeline.reduce`).
-    plot : callable, optional
-        ``plot(ds, result, outdir) -> [paths]``: PNG figures of a sweep and its reduction.
+        ``streams`` too), and the N → ∞ theory.
+    reductions, figures : tuple of str
+        Names of the recipes in :mod:`pipeline.reduce` and :mod:`pipeline.plot` that apply.
     disorder : bool
-        The model has quenched disorder (drawn per ``seed`` from the disorder stream, shared by every T).
+        The model has quenched disorder (drawn per ``seed``, shared by every T).
     bench : callable, optional
-        ``bench(N=..., T=..., sweeps=..., seed=..., **params) -> dict`` times the kernel alone
-        (``flips_per_s`` = attempted updates per second) for ``spinsweep bench``.
+        ``bench(N=..., T=..., seed=..., **params) -> BenchCase``: the set-up of the model's C reference,
+        which ``spinsweep bench`` runs through the production sampler loop.
+    sampler_options : mapping of Param
+        Model options set in ``[sampler] options`` (e.g. the noise of ``noisy`` starts).
     """
 
     name: str
@@ -149,15 +261,21 @@ class Model:
     params: tuple[Param, ...]
     observables: tuple[Observable, ...]
     derived: tuple[Derived, ...]
-    algorithms: tuple[str, ...]
-    simulate: Simulate
+    draw_disorder: Callable
+    init_state: Callable
+    measure: Callable
+    record_width: int
+    series: Callable
     cost: Callable[[Coords, Any], float]
     convergence: tuple[str, ...]
+    flips: FlipMoves | None = None
+    record_dtype: Any = np.int64
+    replicas: int = 1
     min_N: int = 2
     exact: Callable | None = None
     theory: Callable | None = None
-    reduce: Callable | None = None
-    plot: Callable | None = None
+    reductions: tuple[str, ...] = ()
+    figures: tuple[str, ...] = ()
     bench: Callable | None = None
     disorder: bool = False
     sampler_options: Mapping[str, Any] = field(default_factory=dict)
@@ -176,3 +294,8 @@ class Model:
     def dims(self) -> tuple[str, ...]:
         """Storage order of the grid dimensions."""
         return ("N", *(p.name for p in self.outer_params), "T", "seed", *(p.name for p in self.inner_params))
+
+    @property
+    def disorder_exclude(self) -> tuple[str, ...]:
+        """Coordinates the disorder stream ignores: T and the categorical (initial-state) parameters."""
+        return ("T", *(p.name for p in self.inner_params))

@@ -20,88 +20,115 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from pipeline.models._base import HEAT_CAPACITY, Coords, Derived, Model, Observable
-from pipeline.samplers._rng import index, random_signs, uniform
+from pipeline.models._base import (
+    HEAT_CAPACITY,
+    BenchCase,
+    Coords,
+    Derived,
+    FlipMoves,
+    FlipVariant,
+    Model,
+    Observable,
+)
+from pipeline.rng.xoshiro import random_signs
+
+# ---------------------------------------------------------------------------------------------------
+# state, moves, measurement (numba, leading chain axis)
+# state = (sigma int8[C, N], M int64[C]); the model has no disorder: dis = (empty int8,). Kernels take
+# the state's and the disorder's arrays as arguments, then the chain c (and site i, or replicas).
+# ---------------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def delta(sigma, M, _, c, i):
+    """Flipping σ_i of chain c: ΔE = 2k/N with k = σ_i M − 1."""
+    return sigma[c, i] * M[c] - 1
+
+
+@njit(cache=True, inline="always")
+def apply(sigma, M, _, c, i):
+    """Flip σ_i of chain c and update M."""
+    M[c] -= 2 * sigma[c, i]
+    sigma[c, i] = -sigma[c, i]
 
 
 @njit(cache=True)
-def metropolis_kernel(sigma, M, beta, n_sweeps, every, rng, out_M):
-    """``n_sweeps`` random-site Metropolis sweeps of σ (int8, in place) with magnetisation ``M``.
-
-    After every ``every``-th sweep the current M is written to the next slot of ``out_M`` (while
-    slots remain; ``every = 0`` records nothing). Returns (M, number of accepted flips).
-    """
-    N = sigma.size
-    acc = np.empty(N + 1)
-    for k in range(N + 1):
-        acc[k] = np.exp(-2.0 * beta * k / N)
-    n_out = out_M.size
-    rec = 0
-    accepted = 0
-    for sw in range(n_sweeps):
-        for _ in range(N):
-            i = index(rng, N)
-            k = sigma[i] * M - 1
-            if k <= 0 or uniform(rng) < acc[k]:
-                M -= 2 * sigma[i]
-                sigma[i] = -sigma[i]
-                accepted += 1
-        if every > 0 and rec < n_out and (sw + 1) % every == 0:
-            out_M[rec] = M
-            rec += 1
-    return M, accepted
+def energy(sigma, M, _, c):
+    """Total energy H = −(M² − N)/(2N) of chain c."""
+    N = sigma.shape[1]
+    m = np.float64(M[c])
+    return -(m * m - N) / (2.0 * N)
 
 
 @njit(cache=True)
-def heatbath_kernel(sigma, M, beta, n_sweeps, every, rng, out_M):
-    """``n_sweeps`` random-site heat-bath sweeps; same contract as :func:`metropolis_kernel`.
-
-    Returns (M, number of attempts that changed the spin).
-    """
-    N = sigma.size
-    # p_up[h + N] = P(σ_i = +1 | h) for the integer field h = M − σ_i ∈ [−(N−1), N−1]
-    p_up = np.empty(2 * N + 1)
-    for h in range(-N, N + 1):
-        p_up[h + N] = 1.0 / (1.0 + np.exp(-2.0 * beta * h / N))
-    n_out = out_M.size
-    rec = 0
-    changed = 0
-    for sw in range(n_sweeps):
-        for _ in range(N):
-            i = index(rng, N)
-            s = sigma[i]
-            new = 1 if uniform(rng) < p_up[M - s + N] else -1
-            if new != s:
-                sigma[i] = new
-                M += 2 * new
-                changed += 1
-        if every > 0 and rec < n_out and (sw + 1) % every == 0:
-            out_M[rec] = M
-            rec += 1
-    return M, changed
+def measure(sigma, M, _, chains, row):
+    """Record the integer magnetisation M of each replica in ``chains``."""
+    for r in range(chains.size):
+        row[r] = M[chains[r]]
 
 
-KERNELS = {"metropolis": metropolis_kernel, "heatbath": heatbath_kernel}
+@njit(cache=True)
+def _metropolis_rows(N, temps):
+    acc = np.empty((temps.size, N + 1))
+    for t in range(temps.size):
+        beta = 1.0 / temps[t]
+        for k in range(N + 1):
+            acc[t, k] = np.exp(-2.0 * beta * k / N)
+    return acc
 
 
-def simulate(coords: Coords, sampler, streams) -> dict[str, np.ndarray]:
-    """Thermalise from a random state, then measure every ``measure_every`` sweeps.
+@njit(cache=True)
+def _heatbath_rows(N, temps):
+    # p_up[t, h + N] = P(σ_i = +1 | h) for the integer field h = M − σ_i ∈ [−(N−1), N−1]
+    p_up = np.empty((temps.size, 2 * N + 1))
+    for t in range(temps.size):
+        beta = 1.0 / temps[t]
+        for h in range(-N, N + 1):
+            p_up[t, h + N] = 1.0 / (1.0 + np.exp(-2.0 * beta * h / N))
+    return p_up
 
-    Returns the time series of |m|, m², m⁴, e and e² (per spin), one entry per measurement.
-    """
-    N, beta = int(coords["N"]), 1.0 / float(coords["T"])
-    rng = streams.thermal()
-    kernel = KERNELS[sampler.algorithm]
-    sigma = random_signs(rng, N)
-    M = int(sigma.sum(dtype=np.int64))
-    M, _ = kernel(sigma, M, beta, sampler.thermalize, 0, rng, np.empty(0, np.int64))
-    n_meas = sampler.sweeps // sampler.measure_every
-    out = np.empty(n_meas, np.int64)
-    kernel(sigma, M, beta, n_meas * sampler.measure_every, sampler.measure_every, rng, out)
+
+def metropolis_table(N: int, dis, temps: np.ndarray):
+    """acc[t, k] = exp(−2β_t k/N), k = 0..N; k ≤ 0 (ΔE ≤ 0) is accepted without a draw (kfree = 1)."""
+    return _metropolis_rows(N, np.asarray(temps, np.float64)), 1
+
+
+def heatbath_table(N: int, dis, temps: np.ndarray) -> np.ndarray:
+    """p_up[t, h + N] = 1/(1 + exp(−2β_t h/N)) for the field h = M − σ_i of the other spins."""
+    return _heatbath_rows(N, np.asarray(temps, np.float64))
+
+
+def draw_disorder(coords: Coords, gen) -> tuple:
+    """No quenched disorder (the stream is not drawn from)."""
+    return (np.empty(0, np.int8),)
+
+
+def init_state(coords: Coords, dis, rngs: np.ndarray, options) -> tuple:
+    """Random signs from each chain's thermal stream; M their sum."""
+    N = int(coords["N"])
+    sigma = np.stack([random_signs(rngs[c], N) for c in range(len(rngs))])
+    return sigma, sigma.sum(axis=1, dtype=np.int64)
+
+
+def series(records: np.ndarray, coords: Coords, dis) -> dict[str, np.ndarray]:
+    """Time series of |m|, m², m⁴, e and e² (per spin) from the recorded M of the (single) chain."""
+    N = int(coords["N"])
+    out = records[:, 0]
     m = out / N
     e = -(out.astype(np.float64) ** 2 - N) / (2.0 * N * N)
     m2 = m * m
     return {"m_abs": np.abs(m), "m2": m2, "m4": m2 * m2, "energy": e, "energy2": e * e}
+
+
+FLIPS = FlipMoves(
+    variants=(FlipVariant("track_M", delta, apply),),
+    energy=energy,
+    metropolis_table=metropolis_table,
+    heatbath_table=heatbath_table,
+    site_order="random",
+)
+"""Random-site single flips at O(1) per attempt by tracking M (the stream and draw order of
+``cw_metropolis.c`` under Metropolis)."""
 
 
 def cost(coords: Coords, sampler) -> float:
@@ -123,30 +150,23 @@ def theory(T):
     return curie_weiss_mean_field(T)
 
 
-def bench(N: int = 1024, T: float = 1.0, sweeps: int = 0, seed: int = 1) -> dict:
-    """Time ``metropolis_kernel`` alone, as ``cw_metropolis.c`` does (same stream, same draw order).
+def bench(N: int = 1024, T: float = 1.0, seed: int = 1) -> BenchCase:
+    """The set-up of ``cw_metropolis.c``: random signs from xoshiro256** seeded by splitmix64(seed), random
+    sites, the C acceptance rule, M recorded after every sweep. The sanity numbers equal the C program's."""
+    from pipeline.rng.xoshiro import seed_state
 
-    ``sweeps = 0`` picks about 2e8 attempted flips. Set-up and JIT compilation are not timed; the
-    sanity numbers equal the C program's for the same arguments.
-    """
-    import time
-
-    from pipeline.samplers._rng import seed_state
-
-    sweeps = sweeps or max(10, int(2e8 // N))
-    warm = seed_state(seed)
-    metropolis_kernel(random_signs(warm, N), 0, 1.0 / T, 1, 1, warm, np.empty(1, np.int64))
     rng = seed_state(seed)
-    sigma = random_signs(rng, N)
-    M0 = int(sigma.sum(dtype=np.int64))
-    out = np.empty(sweeps, np.int64)
-    t0 = time.perf_counter()
-    M, accepted = metropolis_kernel(sigma, M0, 1.0 / T, sweeps, 1, rng, out)
-    seconds = time.perf_counter() - t0
-    return {"model": "curie_weiss", "kernel": "metropolis_kernel", "impl": "numba", "N": N, "T": T,
-            "sweeps": sweeps, "seed": seed, "seconds": seconds, "flips_per_s": N * sweeps / seconds,
-            "mean_abs_m": float(np.abs(out).mean() / N), "e_final": -(M * M - N) / (2.0 * N * N),
-            "acc_rate": accepted / (N * sweeps)}
+    sigma = random_signs(rng, N)[None, :].copy()
+    acc, kfree = metropolis_table(N, None, np.array([float(T)]))
+
+    def sanity(state, out, accepted, sweeps):
+        M = int(state[1][0])
+        return {"mean_abs_m": float(np.abs(out[0, :, 0]).mean() / N), "e_final": -(M * M - N) / (2.0 * N * N),
+                "acc_rate": accepted / (N * sweeps)}
+
+    return BenchCase(state=(sigma, sigma.sum(axis=1, dtype=np.int64)), dis=(np.empty(0, np.int8),),
+                     rngs=rng[None, :].copy(), tables=acc, kfree=kfree, random_site=True, variant="track_M",
+                     measure=measure, record_width=1, sanity=sanity, info={"model": "curie_weiss", "N": N, "T": T})
 
 
 def _chi(v, c):
@@ -159,22 +179,6 @@ def _chi_m2(v, c):
 
 def _binder(v, c):
     return 1.0 - v["m4"] / (3.0 * v["m2"] ** 2)
-
-
-def reduce(ds, settings):
-    """Finite-size scaling: T_c from Binder crossings, β, γ, ν̄ (``pipeline.reduce.ferromagnet``)."""
-    from pipeline.reduce import ferromagnet
-
-    res = ferromagnet.reduce_ferromagnet(ds, settings)
-    return {"json": res, "text": ferromagnet.summary_text(res), "dataset": ferromagnet.reduction_dataset(res)}
-
-
-def plot(ds, result, outdir):
-    """Order parameter, U4 with its crossings, collapses and log-log fits (``pipeline.plot.ferromagnet``)."""
-    from pipeline.plot.ferromagnet import plot_ferromagnet
-    from pipeline.theory.exact import curie_weiss_exact
-
-    return plot_ferromagnet(ds, result, outdir, exact_curves=curie_weiss_exact, theory=theory)
 
 
 MODEL = Model(
@@ -194,13 +198,17 @@ MODEL = Model(
         Derived("binder", "Binder cumulant U4 = 1 - <m^4>/(3<m^2>^2)", ("m4", "m2"), _binder),
         HEAT_CAPACITY,
     ),
-    algorithms=("metropolis", "heatbath"),
-    simulate=simulate,
+    draw_disorder=draw_disorder,
+    init_state=init_state,
+    measure=measure,
+    record_width=1,
+    series=series,
+    flips=FLIPS,
     cost=cost,
     convergence=("m_abs", "energy"),
     exact=exact,
     theory=theory,
-    reduce=reduce,
-    plot=plot,
+    reductions=("ferromagnet_fss",),
+    figures=("ferromagnet_fss",),
     bench=bench,
 )

@@ -49,8 +49,18 @@ import math
 import numpy as np
 from numba import njit
 
-from pipeline.models._base import HEAT_CAPACITY, Coords, Derived, Model, Observable, Param
-from pipeline.samplers._rng import next_u64, seed_state, sign, uniform
+from pipeline.models._base import (
+    HEAT_CAPACITY,
+    BenchCase,
+    Coords,
+    Derived,
+    FlipMoves,
+    FlipVariant,
+    Model,
+    Observable,
+    Param,
+)
+from pipeline.rng.xoshiro import next_u64, seed_state, sign, uniform
 
 # columns of the per-measurement record written by the kernels (int64, exact)
 _REC_M1 = 0  # |M_1| of replica a, b: columns 0, 1
@@ -121,161 +131,102 @@ def local_fields(Jint, sigma):
     return H
 
 
-@njit(inline="always")
-def _sweep_overlap(s, m, xf, P, acc, kcut, kfree, rng):
-    """One sequential sweep of one replica via the overlaps m (int32[P]); returns accepted flips.
+# state = (sigma int8[C, N], M int32[C, P] overlaps, H int32[C, N] local fields, valid on the dense path)
+# dis = (xf int8[N*P] flat i-major patterns, xi int8[N, P], Jint int32[N, N] or [0, 0] until built)
+# Kernels take these six arrays as arguments, then the chain c (and site i, or replicas).
 
-    ``xf`` is the flat i-major pattern array (ξ_i^μ at i·P + μ). Since ξ = ±1, ξ·M is written as a
-    select and kept in int32 (as the C code's ``int32_t dot``): LLVM then vectorises both O(P) loops in
-    32-bit lanes with no multiply (an int8 × int32 product is widened to int64 lanes by numba and runs
-    at about half the speed). |Σ_μ ξ_i^μ M_μ| ≤ PN < 2**31 for N ≤ 46340 at α ≤ 1.
 
-    A move is accepted without a draw iff k < ``kfree`` (1: the C rule, k ≤ 0; 0: k = 0 draws and is
-    accepted with probability ``acc[0]``), else iff a uniform is below ``acc[k]`` (0 beyond ``kcut``).
+@njit(cache=True, inline="always")
+def delta_overlap(sigma, m, h, xf, xi, Jint, c, i):
+    """k = σ_i Σ_μ ξ_i^μ M_μ − P for flipping σ_i of chain c (ΔE = 2k/N), O(P).
+
+    Since ξ = ±1, ξ·M is written as a select and kept in int32 (as the C code's ``int32_t dot``): LLVM
+    then vectorises the O(P) loop in 32-bit lanes with no multiply. |Σ_μ ξ_i^μ M_μ| ≤ PN < 2**31.
     """
-    N = s.size
-    accepted = 0
-    for i in range(N):
-        off = i * P
-        dot = np.int32(0)
-        for mu in range(P):
-            v = m[mu]
-            dot = np.int32(dot + (v if xf[off + mu] > 0 else -v))
-        k = s[i] * dot - P
-        if k < kfree or uniform(rng) < (acc[k] if k <= kcut else 0.0):
-            s[i] = -s[i]
-            two_s = np.int32(2 * s[i])
-            for mu in range(P):
-                m[mu] = np.int32(m[mu] + (two_s if xf[off + mu] > 0 else -two_s))
-            accepted += 1
-    return accepted
+    P = m.shape[1]
+    off = i * P
+    dot = np.int32(0)
+    for mu in range(P):
+        v = m[c, mu]
+        dot = np.int32(dot + (v if xf[off + mu] > 0 else -v))
+    return np.int64(sigma[c, i]) * dot - P
 
 
-@njit(inline="always")
-def _sweep_dense(s, m, h, xf, P, Jint, acc, kcut, kfree, rng):
-    """One sequential sweep of one replica via the local fields h (int32[N]); returns accepted flips.
+@njit(cache=True, inline="always")
+def apply_overlap(sigma, m, h, xf, xi, Jint, c, i):
+    """Flip σ_i of chain c and update its overlaps, O(P)."""
+    P = m.shape[1]
+    off = i * P
+    sigma[c, i] = -sigma[c, i]
+    two_s = np.int32(2 * sigma[c, i])
+    for mu in range(P):
+        m[c, mu] = np.int32(m[c, mu] + (two_s if xf[off + mu] > 0 else -two_s))
 
-    k = σ_i h_i equals the overlap path's k, so decisions and draws are identical. The overlaps m are
-    kept up to date too (O(P) per accepted flip) for the measurements.
-    """
-    N = s.size
-    accepted = 0
-    for i in range(N):
-        k = s[i] * h[i]
-        if k < kfree or uniform(rng) < (acc[k] if k <= kcut else 0.0):
-            s[i] = -s[i]
-            row = Jint[i]
-            if s[i] > 0:
-                for j in range(N):
-                    h[j] = np.int32(h[j] + 2 * row[j])
-            else:
-                for j in range(N):
-                    h[j] = np.int32(h[j] - 2 * row[j])
-            two_s = np.int32(2 * s[i])
-            off = i * P
-            for mu in range(P):
-                m[mu] = np.int32(m[mu] + (two_s if xf[off + mu] > 0 else -two_s))
-            accepted += 1
-    return accepted
+
+@njit(cache=True, inline="always")
+def delta_dense(sigma, m, h, xf, xi, Jint, c, i):
+    """k = σ_i H_i from the integer local field (equal to the overlap path's k), O(1)."""
+    return np.int64(sigma[c, i]) * h[c, i]
+
+
+@njit(cache=True, inline="always")
+def apply_dense(sigma, m, h, xf, xi, Jint, c, i):
+    """Flip σ_i of chain c; update its local fields (one row of Jint, O(N)) and overlaps (O(P))."""
+    N = sigma.shape[1]
+    sigma[c, i] = -sigma[c, i]
+    if sigma[c, i] > 0:
+        for j in range(N):
+            h[c, j] = np.int32(h[c, j] + 2 * Jint[i, j])
+    else:
+        for j in range(N):
+            h[c, j] = np.int32(h[c, j] - 2 * Jint[i, j])
+    P = m.shape[1]
+    off = i * P
+    two_s = np.int32(2 * sigma[c, i])
+    for mu in range(P):
+        m[c, mu] = np.int32(m[c, mu] + (two_s if xf[off + mu] > 0 else -two_s))
 
 
 @njit(cache=True)
-def _record(sigma, M, out, r):
-    """Write the integer measurement record of both replicas into ``out[r]``."""
+def energy(sigma, m, h, xf, xi, Jint, c):
+    """Total energy H = −(Σ_μ M_μ² − PN)/(2N) of chain c."""
+    N = sigma.shape[1]
+    P = m.shape[1]
+    msq = 0.0
+    for mu in range(P):
+        v = np.float64(m[c, mu])
+        msq += v * v
+    return -(msq - np.float64(P) * N) / (2.0 * N)
+
+
+@njit(cache=True)
+def measure(sigma, M, h, xf, xi, Jint, chains, row):
+    """The integer record of replicas a = chains[0], b = chains[1]: |M_1|, max_μ |M_μ|, Σ_μ M_μ² of each,
+    and Q = Σ_i σ_i^a σ_i^b (columns ``_REC_*``)."""
     P = M.shape[1]
-    for a in range(2):
+    for r in range(2):
+        c = chains[r]
         mmax = 0
         msq = 0
         for mu in range(P):
-            v = abs(np.int64(M[a, mu]))
+            v = abs(np.int64(M[c, mu]))
             if v > mmax:
                 mmax = v
             msq += v * v
-        out[r, _REC_M1 + a] = abs(np.int64(M[a, 0]))
-        out[r, _REC_MMAX + a] = mmax
-        out[r, _REC_MSQ + a] = msq
+        row[_REC_M1 + r] = abs(np.int64(M[c, 0]))
+        row[_REC_MMAX + r] = mmax
+        row[_REC_MSQ + r] = msq
+    a, b = chains[0], chains[1]
     Q = 0
     for i in range(sigma.shape[1]):
-        Q += sigma[0, i] * sigma[1, i]
-    out[r, _REC_Q] = Q
+        Q += sigma[a, i] * sigma[b, i]
+    row[_REC_Q] = Q
 
 
 @njit(cache=True)
-def overlap_kernel(sigma, M, xi, acc, kcut, kfree, n_sweeps, every, rngs, out, rec):
-    """``n_sweeps`` Metropolis sweeps of both replicas via the overlaps (O(P) per attempt).
-
-    Parameters
-    ----------
-    sigma : int8[2, N]
-        Spins of replicas a and b, updated in place.
-    M : int32[2, P]
-        Their overlaps M_μ = Σ_i ξ_i^μ σ_i, kept in step.
-    xi : int8[N, P]
-        Patterns, i-major.
-    acc, kcut, kfree
-        Acceptance table from :func:`acceptance_table` and the no-draw threshold: a move is accepted
-        without a draw iff k < kfree (see :data:`TIE_ACCEPT`).
-    n_sweeps, every : int
-        After every ``every``-th sweep (``every = 0``: never) a record is written to ``out[rec]`` and
-        ``rec`` advances (while rows remain).
-    rngs : uint64[2, 4]
-        xoshiro256** states of the two replicas, advanced in place.
-    out : int64[n, 7]
-        Records: |M_1| (a, b), max_μ |M_μ| (a, b), Σ_i σ_i^a σ_i^b, Σ_μ M_μ² (a, b).
-
-    Returns
-    -------
-    (accepted_a, accepted_b, rec)
-    """
-    P = xi.shape[1]
-    xf = xi.reshape(xi.size)
-    acc_a = 0
-    acc_b = 0
-    n_out = out.shape[0]
-    for sw in range(n_sweeps):
-        acc_a += _sweep_overlap(sigma[0], M[0], xf, P, acc, kcut, kfree, rngs[0])
-        acc_b += _sweep_overlap(sigma[1], M[1], xf, P, acc, kcut, kfree, rngs[1])
-        if every > 0 and rec < n_out and (sw + 1) % every == 0:
-            _record(sigma, M, out, rec)
-            rec += 1
-    return acc_a, acc_b, rec
-
-
-@njit(cache=True)
-def dense_kernel(sigma, M, H, xi, Jint, acc, kcut, kfree, n_sweeps, every, rngs, out, rec):
-    """Same chain as :func:`overlap_kernel` via integer couplings and local fields.
-
-    Extra arguments: ``H`` int32[2, N], the local fields Σ_j Jint_ij σ_j of both replicas (kept in step),
-    and ``Jint`` int32[N, N] = Σ_μ ξ_i^μ ξ_j^μ with zero diagonal. O(1) per attempt, O(N + P) per
-    accepted flip.
-    """
-    P = xi.shape[1]
-    xf = xi.reshape(xi.size)
-    acc_a = 0
-    acc_b = 0
-    n_out = out.shape[0]
-    for sw in range(n_sweeps):
-        acc_a += _sweep_dense(sigma[0], M[0], H[0], xf, P, Jint, acc, kcut, kfree, rngs[0])
-        acc_b += _sweep_dense(sigma[1], M[1], H[1], xf, P, Jint, acc, kcut, kfree, rngs[1])
-        if every > 0 and rec < n_out and (sw + 1) % every == 0:
-            _record(sigma, M, out, rec)
-            rec += 1
-    return acc_a, acc_b, rec
-
-
-@njit(cache=True)
-def bench_kernel(s, m, xi, acc, kcut, n_sweeps, rng, out_m0):
-    """``n_sweeps`` sweeps of one replica (overlap path); M_1 after each sweep into ``out_m0``.
-
-    The inner loop of ``hopfield_metropolis.c``; returns the number of accepted flips.
-    """
-    P = xi.shape[1]
-    xf = xi.reshape(xi.size)
-    accepted = 0
-    for sw in range(n_sweeps):
-        accepted += _sweep_overlap(s, m, xf, P, acc, kcut, 1, rng)
-        out_m0[sw] = m[0]
-    return accepted
+def measure_m1(sigma, M, h, xf, xi, Jint, chains, row):
+    """M_1 of chain chains[0] (the C reference accumulates m_0 after every sweep)."""
+    row[0] = M[chains[0], 0]
 
 
 @njit(cache=True)
@@ -313,7 +264,7 @@ def c_reference_setup(N, P, seed):
 
 
 # ---------------------------------------------------------------------------------------------------
-# driver side
+# disorder, initial states, tables and the choice of path
 # ---------------------------------------------------------------------------------------------------
 
 _INIT_CODES = {"pattern": 0, "noisy": 1, "random": 2}
@@ -325,10 +276,7 @@ def patterns(coords: Coords, streams) -> np.ndarray:
     Depends on N, α, seed and the workflow seed only (the disorder stream ignores T and ``init``), so
     every temperature, initial condition and replica of a sample shares them.
     """
-    N = int(coords["N"])
-    P = n_patterns(N, float(coords["alpha"]))
-    bits = streams.disorder().integers(0, 2, size=(N, P), dtype=np.int8)
-    return (2 * bits - 1).astype(np.int8)
+    return draw_disorder(coords, streams.disorder())[1]
 
 
 def coupling_matrix(xi: np.ndarray) -> np.ndarray:
@@ -388,103 +336,120 @@ def choose_dense(N: int, P: int, acc_rate: float, sweeps_left: int, built: bool 
     return ov > 1.2 * de and gain > setup
 
 
-class _Chain:
-    """Two replicas and everything both paths need; advances them in chunks, picking a path per chunk."""
-
-    def __init__(self, xi: np.ndarray, T: float, sigma: np.ndarray, rngs: np.ndarray, path: str | None,
-                 tie: float | None = None):
-        N, P = xi.shape
-        if P * N >= 2**31:
-            raise ValueError(f"N = {N}, P = {P}: integer fields need P*N < 2**31")
-        self.xi, self.N, self.P = xi, N, P
-        self.sigma, self.rngs = sigma, rngs
-        self.M = np.stack([overlaps(xi, sigma[0]), overlaps(xi, sigma[1])])
-        self.acc, self.kcut = acceptance_table(N, float(T), P)
-        if tie is None:  # the C rule: k <= 0 accepted without a draw
-            self.kfree = 1
-        else:  # k < 0 without a draw; k = 0 draws, accepted with probability `tie`
-            self.kfree = 0
-            self.acc[0] = tie
-        self.path = path  # None: automatic
-        self.Jint: np.ndarray | None = None
-        self.H: np.ndarray | None = None  # valid only right after a dense chunk
-        self.dense = path == "dense"
-        self.acc_rate: float | None = None
-        self.accepted = 0
-        self.attempted = 0
-        self.dense_sweeps = 0
-        # ~2e6 attempted flips per chunk (~10-50 ms): negligible Python overhead, timely path switches
-        self.chunk = max(1, int(2e6 // (2 * N * (P + 1))))
-
-    def _pick(self, sweeps_left: int) -> bool:
-        if self.path is not None:
-            return self.path == "dense"
-        if self.acc_rate is None:
-            return False  # pilot chunk on the overlap path measures the acceptance rate
-        return choose_dense(self.N, self.P, self.acc_rate, sweeps_left, built=self.Jint is not None,
-                            current=self.H is not None)
-
-    def advance(self, n_sweeps: int, every: int, out: np.ndarray, rec: int) -> int:
-        """Run ``n_sweeps`` sweeps, recording every ``every``-th (0: none) into ``out`` from row ``rec``."""
-        done = 0
-        step = self.chunk if every == 0 else every * max(1, self.chunk // every)
-        while done < n_sweeps:
-            n = min(step, n_sweeps - done)
-            if self.acc_rate is None and self.path is None:
-                n = min(n, max(1, step // 8) if every == 0 else every)
-            dense = self._pick(n_sweeps - done)
-            if dense:
-                if self.Jint is None:
-                    self.Jint = coupling_matrix(self.xi)
-                if self.H is None:
-                    self.H = np.stack([local_fields(self.Jint, self.sigma[0]),
-                                       local_fields(self.Jint, self.sigma[1])])
-                a, b, rec = dense_kernel(self.sigma, self.M, self.H, self.xi, self.Jint, self.acc, self.kcut,
-                                         self.kfree, n, every, self.rngs, out, rec)
-            else:
-                self.H = None
-                a, b, rec = overlap_kernel(self.sigma, self.M, self.xi, self.acc, self.kcut, self.kfree, n,
-                                           every, self.rngs, out, rec)
-            self.dense_sweeps += n if dense else 0
-            self.acc_rate = (a + b) / (2.0 * self.N * n)
-            self.accepted += a + b
-            self.attempted += 2 * self.N * n
-            done += n
-        return rec
+def _noise(options) -> float:
+    return float((options or {}).get("noise", NOISE.default[0]))
 
 
-def _noise(sampler) -> float:
-    opts = getattr(sampler, "options", None) or {}
-    return float(opts.get("noise", NOISE.default[0]))
+def draw_disorder(coords: Coords, gen: np.random.Generator) -> tuple:
+    """The sample's patterns (see :func:`patterns`) as the disorder tuple (flat xi, xi, Jint not yet built)."""
+    N = int(coords["N"])
+    P = n_patterns(N, float(coords["alpha"]))
+    bits = gen.integers(0, 2, size=(N, P), dtype=np.int8)
+    xi = (2 * bits - 1).astype(np.int8)
+    return xi.reshape(xi.size), xi, np.zeros((0, 0), np.int32)
 
 
-def run_chain(coords: Coords, sampler, streams, path: str | None = None,
-              tie: float | None = TIE_ACCEPT) -> tuple[np.ndarray, _Chain]:
-    """Thermalise and measure two replicas; returns the int64 records (n_meas, 7) and the final chain.
-
-    ``path`` forces ``"overlap"`` or ``"dense"`` (default: chosen per chunk); the chain is the same.
-    ``tie`` is the acceptance probability of k = 0 moves (``None``: the C rule, accepted without a draw).
-    """
-    T = float(coords["T"])
-    xi = patterns(coords, streams)
+def init_state(coords: Coords, dis, rngs: np.ndarray, options) -> tuple:
+    """Initial spins of each chain from ``init`` (drawn from the chain's thermal stream), their overlaps,
+    and room for the local fields (filled when the dense path is prepared)."""
     init = coords.get("init", "pattern")
     if init not in _INIT_CODES:
         raise ValueError(f"init = {init!r}: expected one of {', '.join(map(repr, _INIT_CODES))}")
-    rngs = np.stack([streams.thermal(0), streams.thermal(1)])
-    noise = _noise(sampler)
-    sigma = np.stack([initial_state(xi, _INIT_CODES[init], noise, rngs[a]) for a in range(2)])
-    chain = _Chain(xi, T, sigma, rngs, path, tie=tie)
-    chain.advance(int(sampler.thermalize), 0, np.empty((0, _N_REC), np.int64), 0)
-    every = int(sampler.measure_every)
-    n_meas = int(sampler.sweeps) // every
-    out = np.empty((n_meas, _N_REC), np.int64)
-    rec = chain.advance(n_meas * every, every, out, 0)
-    assert rec == n_meas
-    return out, chain
+    xi = dis[1]
+    N, P = xi.shape
+    if P * N >= 2**31:
+        raise ValueError(f"N = {N}, P = {P}: integer fields need P*N < 2**31")
+    noise = _noise(options)
+    sigma = np.stack([initial_state(xi, _INIT_CODES[init], noise, rngs[a]) for a in range(len(rngs))])
+    M = np.stack([overlaps(xi, sigma[a]) for a in range(len(rngs))])
+    return sigma, M, np.zeros(sigma.shape, np.int32)
+
+
+def metropolis_table(N: int, dis, temps: np.ndarray):
+    """acc[t, k] = exp(−2k/(N T_t)) up to each T's kcut (zero beyond), and acc[t, 0] = :data:`TIE_ACCEPT`:
+    k < 0 is accepted without a draw (kfree = 0), k = 0 draws."""
+    P = dis[1].shape[1]
+    rows = [acceptance_table(N, float(T), P)[0] for T in temps]
+    acc = np.zeros((len(rows), max(r.size for r in rows)))
+    for t, r in enumerate(rows):
+        acc[t, :r.size] = r
+        acc[t, 0] = TIE_ACCEPT
+    return acc, 0
+
+
+@njit(cache=True)
+def _heatbath_rows(N, temps, H):
+    p_up = np.empty((temps.size, 2 * H + 1))
+    for t in range(temps.size):
+        beta = 1.0 / temps[t]
+        for h in range(-H, H + 1):
+            p_up[t, h + H] = 1.0 / (1.0 + np.exp(-2.0 * beta * h / N))
+    return p_up
+
+
+def heatbath_table(N: int, dis, temps: np.ndarray) -> np.ndarray:
+    """p_up[t, h + H] = 1/(1 + exp(−2h/(N T_t))) for the integer field h = Σ_{j≠i} Jint_ij σ_j, |h| ≤ H =
+    min(PN, ⌈20 N T_max⌉) (beyond, p_up is 0 or 1 to better than e^−40)."""
+    P = dis[1].shape[1]
+    temps = np.asarray(temps, np.float64)
+    H = int(min(P * N, math.ceil(20.0 * N * temps.max())))
+    return _heatbath_rows(N, temps, H)
+
+
+def select(dis, acc_rate: float | None, sweeps_left: int, current: str | None) -> str:
+    """The overlap path for a pilot chunk, then whichever :func:`choose_dense` expects to be faster."""
+    if acc_rate is None:
+        return "overlap"
+    N, P = dis[1].shape
+    dense = choose_dense(N, P, acc_rate, sweeps_left, built=dis[2].size > 0, current=current == "dense")
+    return "dense" if dense else "overlap"
+
+
+def prepare(name: str, state: tuple, dis: tuple) -> tuple[tuple, tuple]:
+    """Before a dense chunk: build Jint (once per sample) and the chains' local fields from their spins."""
+    if name != "dense":
+        return state, dis
+    Jint = dis[2] if dis[2].size else coupling_matrix(dis[1])
+    sigma, M, _ = state
+    H = np.stack([local_fields(Jint, sigma[c]) for c in range(len(sigma))])
+    return (sigma, M, H), (dis[0], dis[1], Jint)
+
+
+def sweep_cost(dis) -> float:
+    """Work of one sweep of one chain: N attempts of O(P + 1)."""
+    N, P = dis[1].shape
+    return float(N * (P + 1))
+
+
+FLIPS = FlipMoves(
+    variants=(FlipVariant("overlap", delta_overlap, apply_overlap), FlipVariant("dense", delta_dense, apply_dense)),
+    energy=energy,
+    metropolis_table=metropolis_table,
+    heatbath_table=heatbath_table,
+    site_order="sequential",
+    select=select,
+    prepare=prepare,
+    sweep_cost=sweep_cost,
+)
+"""Sequential single flips via the overlaps (O(P) per attempt) or the dense integer couplings (O(1) per
+attempt, O(N + P) per accepted flip), chosen per chunk by :func:`select`; the same chain bit for bit."""
+
+Q_BINS = 51
+"""Histogram bins of P(q): centres −1, −0.96, …, 0, …, 1 (q = 0 and q = ±1 are centres), width 0.04."""
+Q_CENTRES = np.linspace(-1.0, 1.0, Q_BINS)
+Q_WIDTH = 2.0 / (Q_BINS - 1)
+
+
+def q_histogram(q: np.ndarray) -> np.ndarray:
+    """One-hot rows (n, Q_BINS): each measured q in the bin of its nearest centre."""
+    k = np.clip(np.rint((q + 1.0) / Q_WIDTH).astype(np.int64), 0, Q_BINS - 1)
+    out = np.zeros((q.size, Q_BINS))
+    out[np.arange(q.size), k] = 1.0
+    return out
 
 
 def series_from_records(out: np.ndarray, N: int, P: int) -> dict[str, np.ndarray]:
-    """Observable time series (replica averages) from the integer records of :func:`run_chain`."""
+    """Observable time series (replica averages) from the integer records of :func:`measure`."""
     r = out.astype(np.float64)
     m_a, m_b = r[:, _REC_M1] / N, r[:, _REC_M1 + 1] / N
     e_a = -(r[:, _REC_MSQ] - P * N) / (2.0 * N * N)
@@ -500,18 +465,14 @@ def series_from_records(out: np.ndarray, N: int, P: int) -> dict[str, np.ndarray
         "q4": q2 * q2,
         "energy": 0.5 * (e_a + e_b),
         "energy2": 0.5 * (e_a * e_a + e_b * e_b),
+        "P_q": q_histogram(q),
     }
 
 
-def simulate(coords: Coords, sampler, streams, path: str | None = None) -> dict[str, np.ndarray]:
-    """Thermalise two replicas from ``init``, then measure every ``measure_every`` sweeps.
-
-    Returns the time series of the observables in :data:`MODEL` (replica averages, per spin), one entry
-    per measurement. ``path`` forces the overlap or dense implementation (tests); both give the same
-    chain bit for bit.
-    """
-    out, chain = run_chain(coords, sampler, streams, path)
-    return series_from_records(out, chain.N, chain.P)
+def series(records: np.ndarray, coords: Coords, dis) -> dict[str, np.ndarray]:
+    """Time series of the observables of :data:`MODEL` from one temperature's records."""
+    N, P = dis[1].shape
+    return series_from_records(records, N, P)
 
 
 def cost(coords: Coords, sampler) -> float:
@@ -535,38 +496,30 @@ def theory(alpha: float, T: float) -> dict:
     return {"retrieval": retrieval_branch(alpha, T), "spin_glass": spin_glass_branch(alpha, T)}
 
 
-def bench(N: int = 1000, T: float = 0.3, sweeps: int = 0, seed: int = 1, alpha: float = 0.1) -> dict:
-    """Time the overlap kernel alone, as ``hopfield_metropolis.c`` does (same stream and draw order).
-
-    Patterns from ``sign()`` of the xoshiro256** stream seeded by splitmix64(seed), i-major; initial
-    state pattern 0 with each spin flipped iff ``uniform() < 0.2``; sequential sweeps; m_0/N accumulated
-    after every sweep. ``sweeps = 0`` picks about 2e8 attempted flips. Set-up and JIT compilation are
-    not timed. The sanity numbers (``overlap0_mean``, ``overlap0_final``, ``e_final``, ``acc_rate``)
-    equal the C program's for the same arguments.
-    """
-    import time
-
+def bench(N: int = 1000, T: float = 0.3, seed: int = 1, alpha: float = 0.1) -> BenchCase:
+    """The set-up of ``hopfield_metropolis.c``: patterns from ``sign()`` of xoshiro256** seeded by
+    splitmix64(seed), i-major; initial state pattern 0 with each spin flipped iff ``uniform() < 0.2``;
+    sequential sweeps on the overlap path with the C rule (k ≤ 0 accepted without a draw); m_0/N
+    accumulated after every sweep. The sanity numbers equal the C program's for the same arguments."""
     N, T, alpha, seed = int(N), float(T), float(alpha), int(seed)
-    sweeps = int(sweeps) or max(10, int(2e8 // N))
     P = n_patterns(N, alpha)
-    acc, kcut = acceptance_table(N, T, P)
-    wxi, ws, wrng = c_reference_setup(min(N, 64), P, seed)  # compile and warm up
-    bench_kernel(ws, overlaps(wxi, ws), wxi, acc[:1], 0, 1, wrng, np.empty(1, np.int32))
+    acc, _ = acceptance_table(N, T, P)
     xi, s, rng = c_reference_setup(N, P, seed)
-    m = overlaps(xi, s)
-    out = np.empty(sweeps, np.int32)
-    t0 = time.perf_counter()
-    accepted = bench_kernel(s, m, xi, acc, kcut, sweeps, rng, out)
-    seconds = time.perf_counter() - t0
-    msq = 0.0
-    for v in m:
-        msq += float(v) * float(v)
-    return {"model": "hopfield", "kernel": "bench_kernel", "impl": "numba", "N": N, "T": T, "alpha": alpha,
-            "P": P, "sweeps": sweeps, "seed": seed, "seconds": seconds, "flips_per_s": N * sweeps / seconds,
-            "overlap0_final": float(m[0]) / N,
-            "overlap0_mean": float(np.cumsum(out / N)[-1]) / sweeps,  # sequential sum, as the C loop
-            "e_final": -(msq - float(P) * N) / (2.0 * N * N),
-            "acc_rate": accepted / (float(N) * sweeps)}
+    state = (s[None, :].copy(), overlaps(xi, s)[None, :].copy(), np.zeros((1, N), np.int32))
+    dis = (xi.reshape(xi.size), xi, np.zeros((0, 0), np.int32))
+
+    def sanity(state, out, accepted, sweeps):
+        m = state[1][0]
+        msq = 0.0
+        for v in m:
+            msq += float(v) * float(v)
+        return {"overlap0_final": float(m[0]) / N,
+                "overlap0_mean": float(np.cumsum(out[0, :, 0] / N)[-1]) / sweeps,  # sequential sum, as the C loop
+                "e_final": -(msq - float(P) * N) / (2.0 * N * N), "acc_rate": accepted / (float(N) * sweeps)}
+
+    return BenchCase(state=state, dis=dis, rngs=rng[None, :].copy(), tables=acc[None, :].copy(), kfree=1,
+                     random_site=False, variant="overlap", measure=measure_m1, record_width=1, sanity=sanity,
+                     info={"model": "hopfield", "N": N, "T": T, "alpha": alpha, "P": P})
 
 
 def _binder_q(v, c):
@@ -575,21 +528,6 @@ def _binder_q(v, c):
 
 def _chi_sg(v, c):
     return c["N"] * v["q2"]
-
-
-def reduce(ds, settings):
-    """Phase diagram: α_c(T → 0) from retrieval loss, T_g from the spin-glass onset (``pipeline.reduce.hopfield``)."""
-    from pipeline.reduce import hopfield as red
-
-    res = red.reduce_hopfield(ds, settings)
-    return {"json": res, "text": red.summary_text(res), "dataset": red.reduction_dataset(res)}
-
-
-def plot(ds, result, outdir):
-    """The (α, T) phase diagram with the AGS lines, and the retrieval and spin-glass data behind it."""
-    from pipeline.plot.hopfield import plot_hopfield
-
-    return plot_hopfield(ds, result, outdir)
 
 
 NOISE = Param("noise", "float", lo=0.0, hi=0.5, default=(0.2,),
@@ -613,20 +551,27 @@ MODEL = Model(
         Observable("q4", "fourth moment of the two-replica overlap <q^4>"),
         Observable("energy", "energy per spin <H>/N (replica average)"),
         Observable("energy2", "second moment of the energy per spin <(H/N)^2> (replica average)"),
+        Observable("P_q", "two-replica overlap distribution P(q): probability of each q bin", dims=("q",),
+                   coords={"q": Q_CENTRES}),
     ),
     derived=(
         Derived("binder_q", "Binder cumulant of q, 1 - <q^4>/(3<q^2>^2)", ("q4", "q2"), _binder_q),
         Derived("chi_sg", "spin-glass susceptibility N<q^2>", ("q2",), _chi_sg),
         HEAT_CAPACITY,
     ),
-    algorithms=("metropolis",),
-    simulate=simulate,
+    draw_disorder=draw_disorder,
+    init_state=init_state,
+    measure=measure,
+    record_width=_N_REC,
+    series=series,
+    flips=FLIPS,
+    replicas=2,
     cost=cost,
     convergence=("m", "energy"),
     exact=exact,
     theory=theory,
-    reduce=reduce,
-    plot=plot,
+    reductions=("hopfield_phase_diagram",),
+    figures=("hopfield_phase_diagram", "overlap_distribution"),
     bench=bench,
     disorder=True,
     sampler_options={"noise": NOISE},

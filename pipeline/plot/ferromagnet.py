@@ -8,7 +8,7 @@ from typing import Any
 from matplotlib.ticker import NullFormatter
 
 from pipeline.plot._style import np, plt, save, size_colors
-from pipeline.reduce.fss import interpolate_at
+from pipeline.reduce.powerlaw import interpolate_at
 
 
 def plot_ferromagnet(ds, result: dict[str, Any], outdir: Path, exact_curves=None, theory=None) -> list[str]:

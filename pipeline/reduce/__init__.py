@@ -1,8 +1,13 @@
-"""Reductions of stored sweeps: each model points at its own (``Model.reduce``).
+"""Reductions of stored sweeps by named recipes (:mod:`pipeline.reduce.recipes`).
 
-:func:`reduce_sweep` reads a complete sweep from the catalog, runs the model's reduction with the
-workflow's ``[reduce]`` settings, stores the result in ``<name>/reduce`` with its provenance, and
-returns it as JSON-ready data and text.
+A sweep stores the names of its recipes (attribute ``reductions``, a JSON list written when it is
+created from the model's declaration). :func:`reduce_sweep` reads a complete sweep from the catalog,
+runs its recipes with the workflow's ``[reduce]`` settings, stores the result in ``<name>/reduce``
+with its provenance, and returns it as JSON-ready data and text. :func:`check_settings` validates a
+``[reduce]`` table against recipe names when a workflow is loaded.
+
+Nothing here imports the models, the specification, the runner or the CLI: a recipe is found by its
+name alone.
 """
 
 from __future__ import annotations
@@ -11,35 +16,58 @@ import json
 from typing import Any
 
 from pipeline.errors import ReductionError
+from pipeline.reduce.recipes import RECIPES, Recipe, check_settings, get_recipe, parse_settings
+
+__all__ = ["RECIPES", "Recipe", "check_settings", "get_recipe", "parse_settings", "recipe_names", "reduce_sweep",
+           "stored_result"]
+
+
+def recipe_names(catalog, name: str) -> list[str]:
+    """The recipe names sweep ``name`` declares (its ``reductions`` attribute; empty if none)."""
+    names = json.loads(catalog.attrs(name).get("reductions", "[]") or "[]")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ReductionError(f"sweep {name!r}: attribute 'reductions' = {names!r}: expected a list of recipe names")
+    return names
 
 
 def reduce_sweep(catalog, name: str) -> dict[str, Any]:
-    """Reduce sweep ``name`` of ``catalog``; returns ``{"json": ..., "text": ...}``.
+    """Reduce sweep ``name`` of ``catalog``; returns ``{"json": ..., "text": ..., "dataset": ...}``.
+
+    With one recipe (every shipped model) the result is that recipe's. With several, ``json`` maps each
+    recipe name to its result, ``text`` joins their summaries and ``dataset`` is the first recipe's.
 
     Raises
     ------
     ReductionError
-        If the sweep is incomplete or its model declares no reduction, or the data cannot support it.
+        If the sweep declares no reduction or is incomplete, its settings do not validate, or the data
+        cannot support the reduction.
     """
     from pipeline.store import provenance
-    from pipeline.store.catalog import model_of
 
-    model = model_of(catalog, name)
-    if model.reduce is None:
-        raise ReductionError(f"model {model.name!r} declares no reduction")
+    names = recipe_names(catalog, name)
+    if not names:
+        raise ReductionError(f"sweep {name!r} declares no reduction")
+    recipes = [get_recipe(n) for n in names]
     done, req = catalog.done_mask(name), catalog.requested_mask(name)
     if not done[req].all():
         raise ReductionError(f"sweep {name!r} is incomplete: {int(done[req].sum())}/{int(req.sum())} points "
                              "done; run the workflow again to finish it")
     attrs = catalog.attrs(name)
     settings = json.loads(attrs.get("reduce_settings", "{}"))
+    parsed = [parse_settings(r, settings, names) for r in recipes]
     ds = catalog.open(name).load()
-    out = model.reduce(ds, settings)
+    outs = [r.run(ds, s) for r, s in zip(recipes, parsed, strict=True)]
+    if len(outs) == 1:
+        out = outs[0]
+    else:
+        out = {"json": {r.name: o["json"] for r, o in zip(recipes, outs, strict=True)},
+               "text": "\n\n".join(f"[{r.name}]\n{o['text']}" for r, o in zip(recipes, outs, strict=True)),
+               "dataset": outs[0]["dataset"]}
     red = out["dataset"]
     red.attrs.update({"created": provenance.now(), "versions": json.dumps(provenance.versions()),
                       "sweep_spec_hash": attrs.get("spec_hash", ""), "settings": json.dumps(settings),
-                      "result": json.dumps(out["json"])})
-    red.attrs.setdefault("method", json.dumps(out["json"].get("method", {})))
+                      "recipes": json.dumps(names), "result": json.dumps(out["json"])})
+    red.attrs.setdefault("method", json.dumps(outs[0]["json"].get("method", {})))
     catalog.write_reduction(name, red)
     return out
 

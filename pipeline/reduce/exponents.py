@@ -11,16 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.errors import ReductionError
-from pipeline.reduce.fss import (
-    _check_N,
-    _check_T,
-    _check_table,
-    binder_crossings,
-    extrapolate_crossings,
-    fit_collapse,
-    fit_power_law,
-    interpolate_at,
-)
+from pipeline.reduce._common import _check_N, _check_T, _check_table
+from pipeline.reduce.collapse import fit_collapse
+from pipeline.reduce.crossings import binder_crossings
+from pipeline.reduce.extrapolate import extrapolate_crossings
+from pipeline.reduce.powerlaw import fit_power_law, interpolate_at
 
 __all__ = ["mean_field_exponents"]
 

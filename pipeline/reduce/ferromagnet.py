@@ -25,18 +25,35 @@ Recipe (each step's method, window and seed are stored with the result):
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import xarray as xr
+from pydantic import Field
 
 from pipeline.errors import ReductionError
+from pipeline.reduce._settings import Count, PositiveFloat, Seed, Settings, TWindow
+from pipeline.reduce.collapse import fit_collapse
 from pipeline.reduce.combine import combine_derived, combine_observable
 from pipeline.reduce.exponents import mean_field_exponents
-from pipeline.reduce.fss import fit_collapse
 
-DEFAULTS: dict[str, Any] = {"window": None, "n_boot": 400, "seed": 0, "omega": 1.0, "n_local": 5,
-                            "collapse_n_boot": 40}
+
+class FerromagnetSettings(Settings):
+    """The ``[reduce]`` keys of the ferromagnet reduction (recipe ``ferromagnet_fss``)."""
+
+    window: TWindow | None = Field(None, description="[T_lo, T_hi]: temperatures used by the crossings, fits "
+                                                     "and collapse (default: all)")
+    n_boot: Count = Field(400, description="parametric bootstrap replicas of the Binder crossings")
+    seed: Seed = Field(0, description="seed of the bootstraps")
+    omega: PositiveFloat | None = Field(1.0, description="shift exponent of the crossings, T_cross = T_c + a "
+                                                         "N_eff^-omega (None: fitted)")
+    n_local: Annotated[int, Field(strict=True, ge=4)] | None = Field(
+        5, description="grid points of the local cubic fit of each crossing (None: adaptive)")
+    collapse_n_boot: Count = Field(40, description="bootstrap refits of the U4 collapse")
+
+
+#: Settings of :func:`reduce_ferromagnet` (the workflow's ``[reduce]`` table overrides them).
+DEFAULTS: dict[str, Any] = FerromagnetSettings().model_dump()
 
 
 def combined_curves(ds: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -56,13 +56,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import xarray as xr
+from pydantic import Field
 
 from pipeline.errors import ReductionError
-from pipeline.reduce.fss import local_window
+from pipeline.reduce._common import _g, _wls_line
+from pipeline.reduce._settings import (
+    Count,
+    Fraction,
+    Init,
+    Loads,
+    PositiveFloat,
+    Seed,
+    Settings,
+    Sizes,
+    Temperatures,
+    TWindow,
+)
+from pipeline.reduce.crossings import bootstrap_means, crossing_estimate, curve_crossings
+from pipeline.reduce.extrapolate import FORMS, extrapolate_forms
 
 __all__ = [
     "FORMS",
@@ -77,51 +92,54 @@ __all__ = [
     "summary_text",
     "reduction_dataset",
     "DEFAULTS",
+    "HopfieldSettings",
 ]
-
-#: Finite-size forms for α_M(N): name -> list of powers p of the terms a_k N^(−p) (besides α_c).
-FORMS: dict[str, tuple[float, ...]] = {
-    "N^-1/2": (0.5,),
-    "N^-1": (1.0,),
-    "N^-1/2+N^-1": (0.5, 1.0),
-    "N^-1/3": (1.0 / 3.0,),
-    "N^-2/3": (2.0 / 3.0,),
-    "N^-1+N^-2": (1.0, 2.0),
-}
 
 #: Share of bootstrap replicas allowed to lose a boundary before it is refused.
 MAX_FAILED = 0.2
 
+#: Names of the finite-size forms (:data:`FORMS`) a workflow may ask for.
+FormName = Literal[tuple(FORMS)]
+
+
+class HopfieldSettings(Settings):
+    """The ``[reduce]`` keys of the Hopfield phase diagram (recipe ``hopfield_phase_diagram``)."""
+
+    init_retrieval: Init = Field("pattern", description="initial condition of the retrieval runs")
+    T_retrieval: Temperatures | None = Field(None, description="retrieval temperature(s) (default: every T < "
+                                                               "T_retrieval_max in the sweep)")
+    T_retrieval_max: PositiveFloat = Field(0.5, description="retrieval temperatures lie below, spin-glass ones above")
+    threshold: Fraction = Field(0.5, description="a sample retains the pattern if its end overlap |m_1| "
+                                                       "exceeds this")
+    criterion: Literal["fraction", "mean"] = Field(
+        "fraction", description="logistic midpoint of the retained fraction, or the seed-mean end overlap")
+    last_bins: Annotated[int, Field(strict=True, ge=1)] = Field(1, description="bins averaged for the end overlap")
+    forms: Annotated[list[FormName], Field(min_length=1)] = Field(
+        ["N^-1/2", "N^-1", "N^-1/2+N^-1"], description="finite-size forms of the N -> inf extrapolation of alpha_M")
+    T0_correction: Literal["rs", "linear", "none"] = Field("rs", description="how alpha_c(T -> 0) follows from "
+                                                                             "the retrieval temperatures")
+    init_sg: Init = Field("random", description="initial condition of the spin-glass runs")
+    Tg_alpha: Loads | None = Field(
+        None, description="loads of the spin-glass line (default: every alpha run at >= 3 temperatures above "
+                          "T_retrieval_max for >= 2 sizes)")
+    Tg_T_window: TWindow | None = Field(None, description="[T_lo, T_hi] of the spin-glass crossings (default: "
+                                                          "all T > T_retrieval_max)")
+    Tg_exponent: PositiveFloat = Field(2.0 / 3.0, description="crossed curves N^exponent [<q^2>]")
+    Tg_estimate: Literal["mean", "largest"] = Field("mean", description="T_g from the mean of all pairs' "
+                                                                        "crossings or the largest pair's")
+    sizes_retrieval: Sizes | None = Field(None, description="sizes of the retrieval line (default: all)")
+    sizes_sg: Sizes | None = Field(None, description="sizes of the spin-glass line (default: all)")
+    n_boot: Count = Field(400, description="bootstrap replicas over seeds")
+    boot_seed: Seed = Field(0, description="seed of the bootstraps")
+
+
 #: Settings of :func:`reduce_hopfield` (the workflow's ``[reduce]`` table overrides them).
-DEFAULTS: dict[str, Any] = {
-    "init_retrieval": "pattern",
-    "T_retrieval": None,  # None: every T < T_retrieval_max in the sweep
-    "T_retrieval_max": 0.5,
-    "threshold": 0.5,
-    "criterion": "fraction",
-    "last_bins": 1,
-    "forms": ["N^-1/2", "N^-1", "N^-1/2+N^-1"],
-    "T0_correction": "rs",
-    "init_sg": "random",
-    "Tg_alpha": None,  # None: every alpha of the sweep with >= 2 temperatures above T_retrieval_max
-    "Tg_T_window": None,  # None: all T > T_retrieval_max
-    "Tg_exponent": 2.0 / 3.0,
-    "Tg_estimate": "mean",  # "mean" of all pairs' crossings or the "largest" pair's
-    "sizes_retrieval": None,  # None: all sizes of the sweep
-    "sizes_sg": None,
-    "n_boot": 400,
-    "boot_seed": 0,
-}
+DEFAULTS: dict[str, Any] = HopfieldSettings().model_dump()
 
 
 # ---------------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------------
-
-
-def _g(a) -> str:
-    a = np.atleast_1d(np.asarray(a, dtype=float))
-    return "[" + ", ".join(f"{v:g}" for v in a) + "]"
 
 
 def _need(ds: xr.Dataset, dims: Sequence[str], what: str) -> None:
@@ -393,10 +411,6 @@ def retrieval_line(
 # ---------------------------------------------------------------------------------------------------
 
 
-def _design(N: np.ndarray, powers: Sequence[float]) -> np.ndarray:
-    return np.column_stack([np.ones_like(N)] + [N ** (-p) for p in powers])
-
-
 def extrapolate_alpha_c(
     N,
     alpha,
@@ -406,6 +420,8 @@ def extrapolate_alpha_c(
     forms: Sequence[str] = ("N^-1/2", "N^-1", "N^-1/2+N^-1"),
 ) -> dict[str, Any]:
     """Extrapolate α_M(N) to N → ∞ with several finite-size forms; error = statistical ⊕ form spread.
+
+    :func:`pipeline.reduce.extrapolate.extrapolate_forms` with α_M's words in its messages.
 
     Parameters
     ----------
@@ -429,58 +445,7 @@ def extrapolate_alpha_c(
     ReductionError
         Fewer than 2 sizes, non-positive errors, unknown forms, or no form with a degree of freedom.
     """
-    N = np.asarray(N, float)
-    y = np.asarray(alpha, float)
-    e = np.asarray(err, float)
-    if N.ndim != 1 or N.size < 2 or y.shape != N.shape or e.shape != N.shape:
-        raise ReductionError(f"alpha_c extrapolation needs at least 2 sizes with alpha_M(N) and errors; got "
-                             f"N = {_g(N)}")
-    if len(set(N.tolist())) != N.size:
-        raise ReductionError(f"alpha_c extrapolation: N = {_g(N)}: expected distinct sizes")
-    if not np.all(np.isfinite(y)) or not np.all(np.isfinite(e)) or np.any(e <= 0):
-        raise ReductionError(f"alpha_c extrapolation: alpha_M = {_g(y)}, err = {_g(e)}: expected finite values "
-                             "and errors > 0")
-    unknown = [f for f in forms if f not in FORMS]
-    if unknown:
-        raise ReductionError(f"alpha_c extrapolation: unknown form(s) {unknown}; expected some of {list(FORMS)}")
-    Sb = None if samples is None else np.asarray(samples, float)
-    if Sb is not None and (Sb.ndim != 2 or Sb.shape[1] != N.size):
-        raise ReductionError(f"alpha_c extrapolation: samples have shape {Sb.shape}; expected (n_boot, {N.size})")
-    w = 1.0 / e**2
-    res: dict[str, dict] = {}
-    skipped: dict[str, str] = {}
-    for name in forms:
-        X = _design(N, FORMS[name])
-        k = X.shape[1]
-        dof = N.size - k
-        if dof < 1:
-            skipped[name] = f"needs at least {k + 1} sizes (one degree of freedom); got {N.size}"
-            continue
-        Xw = X * np.sqrt(w)[:, None]
-        A = np.linalg.pinv(Xw) * np.sqrt(w)[None, :]  # (k, nN): coef = A @ y
-        coef = A @ y
-        chi2 = float(np.sum(w * (y - X @ coef) ** 2))
-        cov = np.linalg.pinv(Xw.T @ Xw)
-        scale = max(1.0, chi2 / dof)
-        if Sb is not None:
-            good = np.all(np.isfinite(Sb), axis=1)
-            vb = Sb[good] @ A[0]
-            stat = float(np.std(vb, ddof=1)) if vb.size > 1 else float(np.sqrt(cov[0, 0]))
-        else:
-            stat = float(np.sqrt(cov[0, 0]))
-        stat = float(stat * np.sqrt(scale))
-        res[name] = {"value": float(coef[0]), "err": stat, "chi2": chi2, "dof": int(dof),
-                     "coef": [float(c) for c in coef[1:]], "powers": list(FORMS[name])}
-    if not res:
-        raise ReductionError(f"alpha_c extrapolation: no finite-size form can be fitted to {N.size} sizes "
-                             f"(N = {_g(N)}): {'; '.join(f'{k}: {v}' for k, v in skipped.items())}")
-    vals = np.array([r["value"] for r in res.values()])
-    stats = np.array([r["err"] for r in res.values()])
-    value = float(vals.mean())
-    err_stat = float(np.sqrt(np.mean(stats**2)))
-    err_sys = float(0.5 * np.ptp(vals))
-    return {"value": value, "err": float(np.hypot(err_stat, err_sys)), "err_stat": err_stat,
-            "err_sys": err_sys, "forms": res, "skipped": skipped}
+    return extrapolate_forms(N, alpha, err, samples, forms=forms, what="alpha_c extrapolation", quantity="alpha_M")
 
 
 def alpha_c_T0(T: Sequence[float], alpha_c: Sequence[float], err: Sequence[float],
@@ -509,12 +474,9 @@ def alpha_c_T0(T: Sequence[float], alpha_c: Sequence[float], err: Sequence[float
         if T.size < 2:
             raise ReductionError(f"alpha_c(T -> 0) by a line in T needs at least 2 retrieval temperatures; "
                                  f"got T = {_g(T)}")
-        X = np.column_stack([np.ones_like(T), T])
-        w = 1.0 / e**2
-        cov = np.linalg.inv(X.T @ (w[:, None] * X))
-        coef = cov @ (X.T @ (w * a))
-        return {"value": float(coef[0]), "err": float(np.sqrt(cov[0, 0])), "method": "linear",
-                "T": 0.0, "slope": float(coef[1]), "correction": float(coef[0] - a[i])}
+        c0, slope, _, var_c, _ = _wls_line(T, a, 1.0 / e**2)
+        return {"value": float(c0), "err": float(np.sqrt(var_c)), "method": "linear",
+                "T": 0.0, "slope": float(slope), "correction": float(c0 - a[i])}
     raise ReductionError(f"alpha_c(T -> 0): T0_correction = {method!r}: expected 'rs', 'linear' or 'none'")
 
 
@@ -537,55 +499,6 @@ class SGCrossing:
     def as_dict(self) -> dict[str, Any]:
         return {"alpha": float(self.alpha), "N1": int(self.N1), "N2": int(self.N2), "T": float(self.T),
                 "err": float(self.err)}
-
-
-def _root_local(T: np.ndarray, D: np.ndarray, k: int, width: int, near: float | np.ndarray) -> np.ndarray:
-    """Root of a least-squares quadratic (line if < 4 points) in T of D (…, nT) on ``width`` grid
-    points around interval k, nearest ``near``; NaN if none within the window widened by a spacing."""
-    idx, c, hw, u = local_window(T, k, width)
-    W = idx.size
-    deg = 2 if W >= 4 else 1
-    V = np.vander(u, deg + 1, increasing=True)
-    P = np.linalg.pinv(V)  # (deg+1, W)
-    coef = np.moveaxis(np.tensordot(P, D[..., idx], axes=([1], [-1])), 0, -1)  # (..., deg+1)
-    un = (np.asarray(near, float) - c) / hw
-    if deg == 1:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = -coef[..., 0] / coef[..., 1]
-    else:
-        c0, c1, c2 = coef[..., 0], coef[..., 1], coef[..., 2]
-        disc = c1 * c1 - 4 * c2 * c0
-        sq = np.sqrt(np.where(disc >= 0, disc, np.nan))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            small = np.abs(c2) < 1e-12 * (np.abs(c1) + 1e-300)
-            r1 = np.where(small, -c0 / c1, (-c1 + sq) / (2 * c2))
-            r2 = np.where(small, -c0 / c1, (-c1 - sq) / (2 * c2))
-        r = np.where(np.abs(r1 - un) <= np.abs(r2 - un), r1, r2)
-    h = np.min(np.diff(T[idx])) / hw
-    r = np.where((r >= -1 - h) & (r <= 1 + h), r, np.nan)
-    return c + hw * r
-
-
-def _pick_down(D: np.ndarray, var: np.ndarray, cand: np.ndarray) -> int:
-    """Among intervals where D turns from + to −, the one with the most significant local decrease
-    (|slope| / its error of a straight line through up to 4 points around it); noise crossings in the
-    tails, where D is flat, lose."""
-    if cand.size == 1:
-        return int(cand[0])
-    best, score_best = int(cand[0]), -np.inf
-    n = D.size
-    for k in cand:
-        lo, hi = max(0, k - 1), min(n, k + 3)
-        x = np.arange(lo, hi, dtype=float)
-        w = 1.0 / np.maximum(var[lo:hi], 1e-300)
-        sw, sx, sxx = w.sum(), (w * x).sum(), (w * x * x).sum()
-        sy, sxy = (w * D[lo:hi]).sum(), (w * x * D[lo:hi]).sum()
-        den = sw * sxx - sx * sx
-        slope = (sw * sxy - sx * sy) / den
-        score = -slope / np.sqrt(sw / den)
-        if score > score_best:
-            best, score_best = int(k), score
-    return best
 
 
 def spin_glass_line(
@@ -691,44 +604,19 @@ def spin_glass_line(
         if np.any(Y <= 0):
             raise ReductionError(f"{what}: alpha = {a:g}: [q2] is not positive everywhere; cannot take logs")
         # bootstrap: resample seeds independently per size (the same replicas serve all pairs)
-        idx = rng.integers(0, ns, size=(Nk.size, n_boot, ns))
-        Yb = np.stack([scale[i] * q2[i][:, idx[i]].mean(-1).T for i in range(Nk.size)])  # (nN, B, nT)
+        Yb = scale[:, :, None] * bootstrap_means(q2, n_boot, rng)  # (nN, B, nT)
         lY, lYb = np.log(Y), np.log(np.maximum(Yb, 1e-300))
         lvar = (Yerr / Y) ** 2
-        cross = []
-        for i in range(Nk.size - 1):
-            D = lY[i + 1] - lY[i]
-            var = lvar[i] + lvar[i + 1]
-            down = (D[:-1] > 0) & (D[1:] <= 0)
-            cand = np.flatnonzero(down)
-            if cand.size == 0:
-                raise ReductionError(
-                    f"{what}: alpha = {a:g}: N^{exponent:.3g}[q2] curves of N={Nk[i]} and N={Nk[i + 1]} do not cross "
-                    f"inside T = [{Tk[0]:g}, {Tk[-1]:g}] (log difference goes {_g(np.round(D, 3))}); the T grid "
-                    f"must bracket T_g")
-            k = _pick_down(D, var, cand)
-            lin = Tk[k] + D[k] * (Tk[k + 1] - Tk[k]) / (D[k] - D[k + 1])
-            Tx = float(_root_local(Tk, D, k, width, lin))
-            if not np.isfinite(Tx):
-                Tx = float(lin)
-            Tb = _root_local(Tk, lYb[i + 1] - lYb[i], k, width, Tx)
-            nfail = int(np.isnan(Tb).sum())
-            if nfail > MAX_FAILED * n_boot:
-                raise ReductionError(f"{what}: alpha = {a:g}: crossing of N={Nk[i]} and N={Nk[i + 1]} near T = "
-                                     f"{Tx:.4g} is lost in {nfail} of {n_boot} bootstrap replicas; more seeds or a "
-                                     "wider T grid needed")
-            cross.append(SGCrossing(float(a), int(Nk[i]), int(Nk[i + 1]), Tx, float(np.nanstd(Tb, ddof=1)), Tb))
-        Tc = np.array([c.T for c in cross])
-        Sb = np.column_stack([c.samples for c in cross])  # (B, npairs), shared replicas
-        if estimate == "largest":
-            value, vb = float(Tc[-1]), Sb[:, -1]
-        else:
-            value, vb = float(Tc.mean()), np.nanmean(Sb, axis=1)
-        err_stat = float(np.nanstd(vb, ddof=1))
-        err_sys = float(0.5 * abs(Tc[-1] - Tc.mean()))
+        found = curve_crossings(Nk, Tk, lY, lvar, lYb, width=width, direction="down", max_failed=MAX_FAILED,
+                                what=f"{what}: alpha = {a:g}", curve=f"N^{exponent:.3g}[q2]",
+                                diff_name="log difference", target="T_g",
+                                hint="more seeds or a wider T grid needed")
+        cross = [SGCrossing(float(a), c.N1, c.N2, c.T, c.err, c.samples) for c in found]
+        est = crossing_estimate(cross, estimate)
         out.append({
-            "alpha": float(a), "value": value, "err": float(np.hypot(err_stat, err_sys)),
-            "err_stat": err_stat, "err_sys": err_sys, "estimate": estimate, "theory": float(1 + np.sqrt(a)),
+            "alpha": float(a), "value": est["value"], "err": est["err"],
+            "err_stat": est["err_stat"], "err_sys": est["err_sys"], "estimate": estimate,
+            "theory": float(1 + np.sqrt(a)),
             "crossings": [c.as_dict() for c in cross],
             "Y": {"N": Nk.tolist(), "T": Tk.tolist(), "value": Y.tolist(), "err": Yerr.tolist()},
         })

@@ -12,10 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
-from pipeline.samplers._driver import run_points
-from pipeline.spec.grid import coords_of, iter_indices, make_tasks
+from pipeline.run.sweep import ladder_values, layout_for, sweep_attrs
+from pipeline.run.tasks import make_tasks, pending_units
+from pipeline.samplers.driver import run_task
 from pipeline.spec.workflow import Workflow
 from pipeline.store import provenance
 from pipeline.store.catalog import Catalog
@@ -31,10 +30,6 @@ class RunReport:
     computed: int
     seconds: float
     catalog: str
-
-
-def _pending(wf: Workflow, done: np.ndarray) -> list[tuple[int, ...]]:
-    return [idx for idx in iter_indices(wf) if not done[idx]]
 
 
 def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = False,
@@ -55,11 +50,14 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
     t0 = time.time()
     start = provenance.now()
     with catalog.lock(wf.name):
-        done = catalog.prepare(wf, overwrite=overwrite)
-        pending = _pending(wf, done)
-        total, already = wf.n_points, wf.n_points - len(pending)
+        layout = layout_for(wf)
+        done = catalog.prepare(wf.name, layout, sweep_attrs(wf), wf.requested(), overwrite=overwrite)
+        layout = catalog.layout(wf.name)
+        units = pending_units(wf, done)
+        total = wf.n_points
+        already = total - sum(len(pts) for _, pts in units)  # a ladder with a missing point reruns whole
         n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
-        tasks = make_tasks(wf, pending, n_workers)
+        tasks = make_tasks(wf, units, n_workers)
         bar = tqdm(total=total, initial=already, unit="pt", desc=wf.name, file=sys.stderr,
                    disable=(not sys.stderr.isatty()) if progress is None else not progress,
                    dynamic_ncols=True, smoothing=0.1)
@@ -67,18 +65,18 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
         window = max(2, window_per_worker * n_workers)
         queue = iter(tasks)
         batch: list = []
+        ladder_batch: list = []
         last_flush = time.time()
         computed = 0
 
         def submit(task):
-            points = [(idx, coords_of(wf, idx)) for idx in task]
-            return client.submit(run_points, wf.model, points, sampler, wf.seed, pure=False)
+            return client.submit(run_task, wf.model, task, sampler, wf.seed, pure=False)
 
         def flush():
-            nonlocal batch, last_flush, computed
-            todo, batch, last_flush = batch, [], time.time()
+            nonlocal batch, ladder_batch, last_flush, computed
+            todo, lad, batch, ladder_batch, last_flush = batch, ladder_batch, [], [], time.time()
             if todo:
-                n = catalog.write_points(wf, todo)
+                n = catalog.write_points(wf.name, todo, lad, layout=layout)
                 computed += n
                 bar.update(n)
                 if on_batch:
@@ -89,7 +87,9 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
             ac.add(submit(task))
         try:
             for fut in ac:
-                batch.extend(fut.result())
+                points, ladders = fut.result()
+                batch.extend(points)
+                ladder_batch.extend((idx, ladder_values(layout, res)) for idx, res in ladders)
                 fut.release()
                 nxt = next(queue, None)
                 if nxt is not None:

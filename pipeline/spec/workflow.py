@@ -12,7 +12,7 @@ A workflow names a sweep, a model, a workflow seed, the grid and the sampler set
     seeds = 4                                   # independent samples: the `seed` dimension
 
     [sampler]
-    algorithm = "metropolis"
+    algorithm = "metropolis" # or "heatbath", "parallel_tempering" (pipeline.samplers)
     thermalize = 2000        # sweeps before measuring
     sweeps = 20000           # measurement sweeps
     measure_every = 1        # sweeps between measurements
@@ -48,6 +48,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import SpecError
 from pipeline.models import Model, available, get_model
+from pipeline.samplers import SamplerSettings, get_sampler
+from pipeline.samplers import available as available_samplers
+
+DEFAULT_ALGORITHM = "metropolis"
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
@@ -62,21 +66,6 @@ class TRange(_Strict):
     start: float
     stop: float
     num: int = Field(ge=1)
-
-
-class Sampler(_Strict):
-    """Monte Carlo settings shared by every point of a sweep (sweeps count N attempted updates)."""
-
-    algorithm: str | None = None
-    thermalize: int = Field(default=1000, ge=0)
-    sweeps: int = Field(default=10000, ge=1)
-    measure_every: int = Field(default=1, ge=1)
-    bins: int = Field(default=32, ge=4, le=4096)
-    options: dict[str, Any] = Field(default_factory=dict)
-
-    @property
-    def n_measurements(self) -> int:
-        return self.sweeps // self.measure_every
 
 
 class RunSettings(_Strict):
@@ -100,7 +89,7 @@ class Workflow(_Strict):
     description: str = ""
     grid: dict[str, tuple]
     subsets: tuple[dict[str, tuple], ...] = ()
-    sampler: Sampler
+    sampler: SamplerSettings
     run: RunSettings = RunSettings()
     reduce: dict[str, Any] = Field(default_factory=dict)
     plot: dict[str, Any] = Field(default_factory=dict)
@@ -144,7 +133,7 @@ class Workflow(_Strict):
         """What determines the data: model, seed, grid, sampler (not description/reduce/plot/run)."""
         out = {"name": self.name, "model": self.model, "seed": self.seed,
                "grid": {k: list(v) for k, v in self.grid.items()},
-               "sampler": self.sampler.model_dump()}
+               "sampler": _sampler_spec(self.sampler)}
         if self.subsets:
             out["subsets"] = [{k: list(v) for k, v in sub.items()} for sub in self.subsets]
         return out
@@ -153,6 +142,21 @@ class Workflow(_Strict):
         """Stable hash of :meth:`spec_dict`; a changed hash means a different sweep."""
         blob = json.dumps(self.spec_dict(), sort_keys=True, default=float).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+_COMMON = tuple(SamplerSettings.model_fields)
+
+
+def _sampler_spec(settings: SamplerSettings) -> dict[str, Any]:
+    """The sampler's part of the spec: the common keys always, a sampler's own keys where not default.
+
+    So a workflow written before a sampler grew a setting keeps its spec hash (and its stored sweep).
+    """
+    out = {k: getattr(settings, k) for k in _COMMON}
+    for k, f in type(settings).model_fields.items():
+        if k not in _COMMON and getattr(settings, k) != f.default:
+            out[k] = getattr(settings, k)
+    return out
 
 
 TOP_KEYS = ("name", "model", "seed", "description", "grid", "sampler", "run", "reduce", "plot")
@@ -400,33 +404,60 @@ def validate(raw: dict, source: str = "<workflow>", text: str = "") -> Workflow:
     if isinstance(g, dict) and SUBSET_KEY in g and model is not None:
         subsets = _check_subsets(g[SUBSET_KEY], grid, model, p)
 
-    sampler = _section(raw, "sampler", Sampler, p, required=False)
-    if sampler is not None and model is not None:
-        algo = sampler.algorithm or model.algorithms[0]
-        if algo not in model.algorithms:
-            p.add("sampler", "algorithm", algo, f"expected one of {', '.join(model.algorithms)} for "
-                  f"model {model.name!r}")
-        opts = dict(model.sampler_options)
-        for k, v in sampler.options.items():
-            if k not in opts:
-                p.unknown("sampler.options", k, tuple(opts) or ("(none)",))
-            elif (why := opts[k].check(v)) is not None:
-                p.add("sampler.options", k, v, why)
-        merged = {k: q.default[0] for k, q in opts.items()} | dict(sampler.options)
-        sampler = sampler.model_copy(update={"algorithm": algo, "options": merged})
-        if sampler.n_measurements < 2 * sampler.bins:
-            p.add("sampler", "sweeps", sampler.sweeps,
-                  f"gives {sampler.n_measurements} measurements (measure_every = {sampler.measure_every}); "
-                  f"expected at least 2 x bins = {2 * sampler.bins}")
+    sampler = _check_sampler(raw, model, grid, p)
     run = _section(raw, "run", RunSettings, p, required=False)
     for k in ("reduce", "plot"):
         if k in raw and not isinstance(raw[k], dict):
             p.add(None, k, raw[k], f"expected a table [{k}]")
+    if model is not None and isinstance(raw.get("reduce", {}), dict):
+        from pipeline.reduce import check_settings
+
+        for line in check_settings(model.reductions, raw.get("reduce", {})):
+            p.items.append(f"{p.source} {line}")
     p.raise_if_any()
     return Workflow(name=raw["name"], model=raw["model"], seed=raw["seed"],
                     description=raw.get("description", ""), grid=grid, subsets=subsets, sampler=sampler,
                     run=run, reduce=raw.get("reduce", {}), plot=raw.get("plot", {}),
                     source=source, text=text)
+
+
+def _check_sampler(raw: dict, model: Model | None, grid: dict[str, tuple], p: _Problems) -> SamplerSettings | None:
+    """``[sampler]``: the algorithm (a registered sampler the model can serve) and that sampler's settings."""
+    v = raw.get("sampler", {})
+    if not isinstance(v, dict):
+        p.add(None, "sampler", v, "expected a table [sampler]")
+        return None
+    algo = v.get("algorithm", DEFAULT_ALGORITHM)
+    if not isinstance(algo, str) or algo not in available_samplers():
+        p.add("sampler", "algorithm", algo, f"expected one of {', '.join(available_samplers())}")
+        return None
+    smp = get_sampler(algo)
+    if model is not None and (why := smp.missing(model)) is not None:
+        p.add("sampler", "algorithm", algo, f"model {model.name!r} cannot serve sampler {algo!r}: it lacks {why}")
+        return None
+    settings = _section({"sampler": {**v, "algorithm": algo}}, "sampler", smp.settings, p, required=False)
+    if settings is None or model is None:
+        return None
+    opts = dict(model.sampler_options)
+    for k, x in settings.options.items():
+        if k not in opts:
+            p.unknown("sampler.options", k, tuple(opts) or ("(none)",))
+        elif (why := opts[k].check(x)) is not None:
+            p.add("sampler.options", k, x, why)
+    merged = {k: q.default[0] for k, q in opts.items()} | dict(settings.options)
+    settings = settings.model_copy(update={"options": merged})
+    if settings.n_measurements < 2 * settings.bins:
+        p.add("sampler", "sweeps", settings.sweeps,
+              f"gives {settings.n_measurements} measurements (measure_every = {settings.measure_every}); "
+              f"expected at least 2 x bins = {2 * settings.bins}")
+    if smp.ladder:
+        R = getattr(settings, "replicas", None)
+        if R is not None and R != model.replicas:
+            p.add("sampler", "replicas", R, f"model {model.name!r} measures {model.replicas} replica(s) per "
+                  f"temperature; expected {model.replicas}")
+        if "T" in grid and len(grid["T"]) < 2:
+            p.add("grid", "T", list(grid["T"]), f"sampler {algo!r} needs a ladder: expected at least 2 temperatures")
+    return settings
 
 
 def _check_subsets(raw: Any, grid: dict[str, tuple], model: Model, p: _Problems) -> tuple:

@@ -1,10 +1,12 @@
 """The zarr catalog: one group per sweep, a labelled dataset that plain xarray opens.
 
-Layout of ``catalog.zarr/<name>`` (zarr v3): dimensions ``model.dims`` (``N``, numeric model
-parameters such as ``alpha``, ``T``, ``seed``, categorical ones such as ``init``) plus ``bin``.
-For each observable ``<v>``: ``<v>``, ``<v>_err``, ``tau_int_<v>`` and the bin means ``<v>_bins``;
-for each derived quantity ``<d>``, ``<d>_err``; ``converged`` and the ``done`` mask. Attributes hold
-the workflow text, its spec hash and provenance. Reductions live in the subgroup ``<name>/reduce``.
+Layout of ``catalog.zarr/<name>`` (zarr v3), described by the group's own ``layout`` attribute
+(:mod:`pipeline.store.layout`): grid dimensions (``N``, numeric model parameters such as ``alpha``,
+``T``, ``seed``, categorical ones such as ``init``) plus the variables' own (``bin``, ``q``, ``T_pair``).
+For each scalar observable ``<v>``: ``<v>``, ``<v>_err``, ``tau_int_<v>`` and the bin means
+``<v>_bins``; array observables (``P_q``) with their errors; derived quantities with jackknife errors;
+``converged``; ladder variables of parallel tempering; the ``done`` and ``requested`` masks. Attributes
+hold the workflow text, its spec hash and provenance. Reductions live in the subgroup ``<name>/reduce``.
 
 Arrays are chunked one N (and one value of each numeric model parameter) at a time and whole along
 the other grid dimensions. Only the client writes; zarr's local store replaces each chunk file
@@ -27,8 +29,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import CatalogError
-from pipeline.models import Model, get_model
-from pipeline.store import provenance
+from pipeline.store.layout import Layout
 
 DEFAULT_CATALOG = Path("catalogs") / "catalog.zarr"
 ENV_VAR = "SPINSWEEP_CATALOG"
@@ -47,25 +48,6 @@ def _quiet():
         warnings.filterwarnings("ignore", category=RuntimeWarning, module="xarray")
         warnings.filterwarnings("ignore", message=".*does not have a Zarr V3 specification.*")
         yield
-
-
-def variables(model: Model) -> dict[str, tuple[str, dict[str, str], bool]]:
-    """Stored data variables: name -> (kind, attrs, has_bin_dim)."""
-    out: dict[str, tuple[str, dict[str, str], bool]] = {}
-    for o in model.observables:
-        attrs = {"long_name": o.long_name, "units": o.units}
-        out[o.name] = ("f8", attrs | {"description": "mean over the measurements of the chain"}, False)
-        out[f"{o.name}_err"] = ("f8", {"long_name": f"standard error of {o.name} (binning)",
-                                       "units": o.units}, False)
-        out[f"tau_int_{o.name}"] = ("f8", {"long_name": f"integrated autocorrelation time of {o.name}",
-                                           "units": "measurements"}, False)
-        out[f"{o.name}_bins"] = ("f8", {"long_name": f"bin means of {o.name}", "units": o.units}, True)
-    for d in model.derived:
-        out[d.name] = ("f8", {"long_name": d.long_name, "units": d.units}, False)
-        out[f"{d.name}_err"] = ("f8", {"long_name": f"jackknife error of {d.name}", "units": d.units}, False)
-    out["converged"] = ("bool", {"long_name": "first and second halves of the measurements agree "
-                                              "within 4 standard errors"}, False)
-    return out
 
 
 class Catalog:
@@ -152,66 +134,59 @@ class Catalog:
         finally:
             os.close(fd)
 
-    def create(self, wf, overwrite: bool = False) -> None:
-        """Create the empty sweep group for workflow ``wf`` (all points not done)."""
+    def layout(self, name: str) -> Layout:
+        """The stored layout of a sweep (dimensions, coordinates, variables)."""
+        attrs = self.attrs(name)
+        if "layout" not in attrs:
+            raise CatalogError(f"sweep {name!r} in {str(self.path)!r} has no stored layout (written by a "
+                               "spinsweep before 0.2); rerun its workflow with --overwrite")
+        return Layout.from_json(attrs["layout"])
+
+    def create(self, name: str, layout: Layout, attrs: dict[str, Any], requested: np.ndarray) -> None:
+        """Create the empty sweep group ``name`` (no point done) with its layout and attributes."""
         import dask.array as da
         import xarray as xr
 
-        model = wf.model_def
-        dims = model.dims
-        shape = wf.shape
-        n_outer = 1 + len(model.outer_params)
-        chunks = (1,) * n_outer + shape[n_outer:]
-        coords: dict[str, Any] = {d: np.asarray(wf.grid[d]) for d in dims}
-        for p in model.inner_params:
-            coords[p.name] = np.asarray(wf.grid[p.name], dtype=object)
-        coords["bin"] = np.arange(wf.sampler.bins)
-        data = {}
-        for var, (kind, attrs, has_bin) in variables(model).items():
-            vdims = dims + (("bin",) if has_bin else ())
-            vshape = shape + ((wf.sampler.bins,) if has_bin else ())
-            vchunks = chunks + ((wf.sampler.bins,) if has_bin else ())
-            arr = (da.zeros(vshape, dtype=bool, chunks=vchunks) if kind == "bool"
-                   else da.full(vshape, np.nan, chunks=vchunks))
-            data[var] = (vdims, arr, attrs)
-        data["done"] = (dims, da.zeros(shape, dtype=bool, chunks=chunks),
-                        {"long_name": "point computed and stored"})
-        data["requested"] = (dims, wf.requested(),
-                             {"long_name": "point belongs to the sweep (the workflow's grid subsets)"})
-        ds = xr.Dataset(data, coords=coords)
-        ds["T"].attrs.update(long_name="temperature", units="J/k_B")
-        ds["N"].attrs.update(long_name="number of spins")
-        ds["seed"].attrs.update(long_name="independent sample index: its own quenched disorder (shared by every "
-                                          "T) and thermal history" if model.disorder else
-                                          "independent chain index (its own thermal history)")
-        ds["bin"].attrs.update(long_name="measurement bin")
-        ds.attrs.update(self._spec_attrs(wf))
-        encoding = {v: {"chunks": chunks + ((wf.sampler.bins,) if "bin" in ds[v].dims else ())}
-                    for v in ds.data_vars}
-        with _quiet():  # metadata for the lazy (dask) variables; coordinates and `requested` written now
-            ds.to_zarr(str(self.path), group=wf.name, mode="w", compute=False, zarr_format=3,
-                       consolidated=False, encoding=encoding)
-        self._consolidate(wf.name)
+        n_outer = layout.n_outer
+        coords: dict[str, Any] = {}
+        for d, vals in layout.coords.items():
+            coords[d] = np.asarray(vals, dtype=object) if d in layout.categorical else np.asarray(vals)
+        sizes = {d: len(v) for d, v in layout.coords.items()}
 
-    @staticmethod
-    def _spec_attrs(wf) -> dict[str, Any]:
-        model = wf.model_def
-        return {
-            "spinsweep_sweep": wf.name,
-            "model": wf.model,
-            "model_doc": model.doc.strip().splitlines()[0],
-            "workflow_seed": str(wf.seed),
-            "spec_hash": wf.spec_hash(),
-            "spec": json.dumps(wf.spec_dict(), default=float),
-            "workflow_text": wf.text,
-            "workflow_source": wf.source,
-            "reduce_settings": json.dumps(wf.reduce),
-            "plot_settings": json.dumps(wf.plot),
-            "conventions": "sigma_i = +-1, k_B = 1, T = 1/beta; intensive quantities per spin",
-            "created": provenance.now(),
-            "versions": json.dumps(provenance.versions()),
-            "host": provenance.host(),
-        }
+        def chunks_of(dims):
+            return tuple(1 if d in layout.dims[:n_outer] else sizes[d] for d in dims)
+
+        data = {}
+        for var, v in layout.variables.items():
+            shape = tuple(sizes[d] for d in v.dims)
+            ch = chunks_of(v.dims)
+            if v.dtype == "bool":
+                arr = da.zeros(shape, dtype=bool, chunks=ch)
+            elif v.dtype == "i8":
+                arr = da.full(shape, -1, dtype=np.int64, chunks=ch)
+            else:
+                arr = da.full(shape, np.nan, chunks=ch)
+            data[var] = (v.dims, arr, v.attrs)
+        data["done"] = (layout.dims, da.zeros(layout.shape, dtype=bool, chunks=chunks_of(layout.dims)),
+                        {"long_name": "point computed and stored"})
+        data["requested"] = (layout.dims, requested,
+                             {"long_name": "point belongs to the sweep (the workflow's grid subsets)"})
+        for d in layout.categorical:  # labels need zarr-python's string type; codes open in any zarr v3 reader
+            labels = list(layout.coords[d])
+            coords[f"{d}_code"] = (d, np.arange(len(labels), dtype=np.int8),
+                                   {"long_name": f"integer code of {d}", "flag_values": list(range(len(labels))),
+                                    "flag_meanings": " ".join(labels)})
+        ds = xr.Dataset(data, coords=coords)
+        for d, a in layout.coord_attrs.items():
+            if d in ds.coords:
+                ds[d].attrs.update(a)
+        ds.attrs.update(attrs)
+        ds.attrs["layout"] = layout.to_json()
+        encoding = {v: {"chunks": chunks_of(ds[v].dims)} for v in ds.data_vars}
+        with _quiet():  # metadata for the lazy (dask) variables; coordinates and `requested` written now
+            ds.to_zarr(str(self.path), group=name, mode="w", compute=False, zarr_format=3,
+                       consolidated=False, encoding=encoding)
+        self._consolidate(name)
 
     def update_attrs(self, name: str, attrs: dict[str, Any]) -> None:
         import zarr
@@ -237,8 +212,9 @@ class Catalog:
         finally:
             os.close(fd)
 
-    def prepare(self, wf, overwrite: bool = False) -> np.ndarray:
-        """Create the sweep or check that the stored one has the same specification.
+    def prepare(self, name: str, layout: Layout, attrs: dict[str, Any], requested: np.ndarray,
+                overwrite: bool = False) -> np.ndarray:
+        """Create the sweep or check that the stored one has the same specification (``attrs["spec_hash"]``).
 
         Returns the ``done`` mask.
 
@@ -247,47 +223,56 @@ class Catalog:
         CatalogError
             If a sweep of this name exists with a different specification (unless ``overwrite``).
         """
-        if self.has(wf.name) and not overwrite:
-            stored = self.attrs(wf.name)
-            if stored.get("spec_hash") != wf.spec_hash():
-                diff = _spec_diff(json.loads(stored.get("spec", "{}")), wf.spec_dict())
+        if self.has(name) and not overwrite:
+            stored = self.attrs(name)
+            if stored.get("spec_hash") != attrs.get("spec_hash"):
+                diff = _spec_diff(json.loads(stored.get("spec", "{}")), json.loads(attrs.get("spec", "{}")))
                 raise CatalogError(
-                    f"sweep {wf.name!r} exists in {str(self.path)!r} with a different specification "
+                    f"sweep {name!r} exists in {str(self.path)!r} with a different specification "
                     f"({diff}); rename the workflow, or pass --overwrite to replace the stored sweep")
-            return self.done_mask(wf.name)
-        self.create(wf, overwrite=overwrite)
-        return np.zeros(wf.shape, dtype=bool)
+            self.layout(name)  # refuse a sweep without a stored layout before computing anything
+            return self.done_mask(name)
+        self.create(name, layout, attrs, requested)
+        return np.zeros(layout.shape, dtype=bool)
 
-    def write_points(self, wf, results: Iterable[tuple[tuple[int, ...], dict[str, Any]]]) -> int:
-        """Store a batch of point results; data first, ``done`` last. Returns the number written."""
+    def write_points(self, name: str, points: Iterable[tuple[tuple[int, ...], dict[str, Any]]],
+                     ladders: Iterable[tuple[tuple[int, ...], dict[str, Any]]] = (),
+                     layout: Layout | None = None) -> int:
+        """Store a batch of results; data first (points, then ladders), ``done`` last.
+
+        ``points`` are (grid index, {variable: value}); ``ladders`` are (ladder index, {variable: value})
+        with the ladder index over :attr:`Layout.ladder_dims`. Returns the number of points written.
+        """
         import zarr
 
-        model = wf.model_def
-        n_outer = 1 + len(model.outer_params)
-        by_block: dict[tuple[int, ...], list] = defaultdict(list)
-        for idx, res in results:
-            by_block[idx[:n_outer]].append((idx[n_outer:], res))
-        if not by_block:
+        layout = layout or self.layout(name)
+        n_outer = layout.n_outer
+        points, ladders = list(points), list(ladders)
+        if not points and not ladders:
             return 0
-        names = list(variables(model))
-        n = 0
         with _quiet():
-            g = zarr.open_group(str(self.path), path=wf.name, mode="r+")
-            for block, items in by_block.items():
-                for var in names:
-                    arr = g[var]
-                    cur = arr[block]
-                    for inner, res in items:
-                        cur[inner] = res[var]
-                    arr[block] = cur
+            g = zarr.open_group(str(self.path), path=name, mode="r+")
+            for items, names in ((points, layout.point_variables()), (ladders, layout.ladder_variables())):
+                by_block: dict[tuple[int, ...], list] = defaultdict(list)
+                for idx, res in items:
+                    by_block[tuple(idx[:n_outer])].append((tuple(idx[n_outer:]), res))
+                for block, group in by_block.items():
+                    for var in names:
+                        arr = g[var]
+                        cur = arr[block]
+                        for inner, res in group:
+                            cur[inner] = res[var]
+                        arr[block] = cur
             done = g["done"]
-            for block, items in by_block.items():
+            by_block = defaultdict(list)
+            for idx, _ in points:
+                by_block[tuple(idx[:n_outer])].append(tuple(idx[n_outer:]))
+            for block, inner in by_block.items():
                 cur = done[block]
-                for inner, _ in items:
-                    cur[inner] = True
+                for i in inner:
+                    cur[i] = True
                 done[block] = cur
-                n += len(items)
-        return n
+        return len(points)
 
     def delete(self, name: str) -> None:
         import shutil
@@ -317,8 +302,3 @@ def _spec_diff(old: dict, new: dict) -> str:
 
     walk(old, new, "")
     return "; ".join(out[:3]) or "different specification hash"
-
-
-def model_of(catalog: Catalog, name: str) -> Model:
-    """The registered model of a stored sweep."""
-    return get_model(catalog.attrs(name)["model"])

@@ -65,8 +65,14 @@ def select(ds, clauses: list[str]):
 
 
 def records(ds, variables: list[str], only_done: bool = True) -> list[dict[str, Any]]:
-    """One record per grid point: coordinates, then each variable and its error (when stored)."""
-    dims = [d for d in ds.dims if d != "bin"]
+    """One record per grid point: coordinates, then each variable and its error (when stored).
+
+    A variable with a dimension of its own (``P_q`` over ``q``) gives a list per point; a ladder
+    variable (no ``T``) is repeated at every T of its ladder.
+    """
+    import xarray as xr
+
+    dims = list(ds["done"].dims)
     if not variables:
         raise CatalogError("--var: name at least one variable")
     cols: list[str] = []
@@ -80,7 +86,12 @@ def records(ds, variables: list[str], only_done: bool = True) -> list[dict[str, 
         if f"{v}_err" in ds.data_vars and not v.endswith("_err"):
             cols.append(f"{v}_err")
     sub = ds[cols + ["done"]].load()
-    flat = {c: np.broadcast_to(sub[c].transpose(*dims).values, sub["done"].shape).ravel() for c in cols}
+    flat = {}
+    for c in cols:
+        arr = xr.broadcast(sub[c], sub["done"])[0]
+        extra = [d for d in arr.dims if d not in dims]
+        vals = arr.transpose(*dims, *extra).values
+        flat[c] = vals.reshape(sub["done"].size, -1) if extra else vals.ravel()
     mesh = np.meshgrid(*(sub[d].values for d in dims), indexing="ij")
     done = sub["done"].transpose(*dims).values.ravel()
     out = []
@@ -89,7 +100,8 @@ def records(ds, variables: list[str], only_done: bool = True) -> list[dict[str, 
             continue
         rec: dict[str, Any] = {d: _py(mesh[i].ravel()[k]) for i, d in enumerate(dims)}
         for c in cols:
-            rec[c] = _py(flat[c][k])
+            v = flat[c][k]
+            rec[c] = [_py(x) for x in v] if np.ndim(v) else _py(v)
         out.append(rec)
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipeline.store.catalog import Catalog, model_of
+from pipeline.store.catalog import Catalog
 
 
 def sweep_summaries(cat: Catalog) -> list[dict[str, Any]]:
@@ -13,11 +13,9 @@ def sweep_summaries(cat: Catalog) -> list[dict[str, Any]]:
     rows = []
     for name in cat.names():
         attrs = cat.attrs(name)
-        spec = json.loads(attrs.get("spec", "{}"))
         done, req = cat.done_mask(name), cat.requested_mask(name)
-        grid = spec.get("grid", {})
-        dims = model_of(cat, name).dims if attrs.get("model") else tuple(grid)
-        shape = {k: len(grid[k]) for k in dims if k in grid}
+        layout = cat.layout(name)
+        shape = {d: len(layout.coords[d]) for d in layout.dims}
         rows.append({"name": name, "model": attrs.get("model", "?"), "shape": shape,
                      "done": int((done & req).sum()), "total": int(req.sum()), "created": attrs.get("created", "")})
     return rows
@@ -35,9 +33,13 @@ def describe(cat: Catalog, name: str) -> str:
         vals = ds[d].values
         shown = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in vals[:10].tolist())
         lines.append(f"  {d} ({len(vals)}): {shown}{', ...' if len(vals) > 10 else ''}")
-    base = sorted(v for v in ds.data_vars if not v.endswith(("_err", "_bins")) and not v.startswith("tau_int_")
-                  and v not in ("done", "requested", "converged"))
-    lines.append("  variables: " + ", ".join(base) + " (each with _err; observables with tau_int_ and _bins)")
+    layout = cat.layout(name)
+    base = sorted(v for v in layout.point_variables() if not v.endswith(("_err", "_bins"))
+                  and not v.startswith("tau_int_") and v != "converged")
+    lines.append("  variables: " + ", ".join(base) + " (each with _err; scalar observables with tau_int_ and _bins)")
+    if layout.ladder_variables():
+        lines.append("  ladder variables: " + ", ".join(layout.ladder_variables()) + " (per ladder: "
+                     + ", ".join(layout.ladder_dims) + ")")
     if "converged" in ds:
         conv = ds["converged"].values[done]
         lines.append(f"  converged: {int(conv.sum())}/{int(done.sum())} done points pass the halves check")

@@ -1,4 +1,4 @@
-"""Curie-Weiss sampler against exact finite-N thermodynamics, and its kernel against the C reference."""
+"""Curie-Weiss through the samplers against exact finite-N thermodynamics, and its moves against the C reference."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from pipeline.models import get_model
-from pipeline.models.curie_weiss import heatbath_kernel, metropolis_kernel
-from pipeline.samplers._driver import run_point
-from pipeline.samplers._rng import random_signs, seed_state
-from pipeline.spec.workflow import Sampler
+from pipeline.samplers import make_settings as Sampler
+from pipeline.samplers.base import ChainSet
+from pipeline.samplers.bench import bench
+from pipeline.samplers.driver import run_point
 from pipeline.theory.exact import curie_weiss_exact
 
 MODEL = get_model("curie_weiss")
@@ -63,15 +63,15 @@ def test_large_N_matches_exact(T):
     assert abs(res["m_abs"] - curie_weiss_exact(4096, T)["m_abs"]) < 0.01
 
 
-def test_kernel_records_every_kth_sweep_and_tracks_M():
-    rng = seed_state(5)
-    sigma = random_signs(rng, 50)
-    M0 = int(sigma.sum())
-    out = np.zeros(7, np.int64)
-    M, _ = metropolis_kernel(sigma, M0, 0.8, 21, 3, rng, out)
-    assert M == sigma.sum() == out[-1]
-    M, _ = heatbath_kernel(sigma, M, 0.8, 10, 1, rng, np.zeros(10, np.int64))
-    assert M == sigma.sum()
+@pytest.mark.parametrize("rule", ["metropolis", "heatbath"])
+def test_moves_track_M_and_records_every_kth_sweep(rule):
+    """apply keeps M = sum(sigma) in step; the loop records after every 3rd sweep, the last one at the end."""
+    chains = ChainSet(MODEL, [{"N": 50, "T": 0.8, "seed": 0}], Sampler(rule, thermalize=0, sweeps=21, bins=4),
+                      5, rule, 1)
+    out = np.zeros((1, 7, 1), np.int64)
+    assert chains.advance(21, every=3, out=out) == 7
+    sigma, M = chains.state
+    assert M[0] == sigma[0].sum() == out[0, -1, 0]
 
 
 def test_streams_depend_on_coordinates_not_order():
@@ -95,7 +95,7 @@ def test_kernel_is_a_faithful_port_of_the_C_reference(tmp_path):
     for N, T, sweeps, seed in [(1024, 1.0, 300, 1), (100, 0.7, 500, 42)]:
         c = json.loads(subprocess.run([str(exe), str(N), str(T), str(sweeps), str(seed)], check=True,
                                       capture_output=True, text=True).stdout)
-        py = MODEL.bench(N=N, T=T, sweeps=sweeps, seed=seed)
+        py = bench(MODEL, N=N, T=T, sweeps=sweeps, seed=seed)
         assert f"{py['mean_abs_m']:.10f}" == f"{c['mean_abs_m']:.10f}"
         assert f"{py['e_final']:.10f}" == f"{c['e_final']:.10f}"
         assert f"{py['acc_rate']:.6f}" == f"{c['acc_rate']:.6f}"

@@ -18,13 +18,14 @@ from pipeline.models.hopfield import (
     initial_state,
     n_patterns,
     patterns,
-    run_chain,
-    simulate,
 )
-from pipeline.run.seeds import Streams
-from pipeline.samplers._driver import run_point
-from pipeline.samplers._rng import seed_state
-from pipeline.spec.workflow import Sampler, parse_workflow
+from pipeline.rng.streams import Streams
+from pipeline.rng.xoshiro import seed_state
+from pipeline.samplers import make_settings
+from pipeline.samplers.base import ChainSet
+from pipeline.samplers.bench import bench
+from pipeline.samplers.driver import run_point
+from pipeline.spec.workflow import parse_workflow
 from pipeline.theory.exact import curie_weiss_exact
 from pipeline.theory.hopfield_exact import hopfield_exact
 
@@ -33,13 +34,28 @@ WSEED = 20261127
 
 
 def streams(coords, wseed=WSEED):
-    # exactly as samplers._driver.run_point builds them
+    # exactly as the samplers build them
     return Streams(wseed, "hopfield", coords, disorder_exclude=("T", "init"))
 
 
 def sampler(thermalize=1000, sweeps=20000, measure_every=1, bins=32, noise=0.2):
-    return Sampler(algorithm="metropolis", thermalize=thermalize, sweeps=sweeps, measure_every=measure_every,
-                   bins=bins, options={"noise": noise})
+    return make_settings("metropolis", thermalize=thermalize, sweeps=sweeps, measure_every=measure_every,
+                         bins=bins, options={"noise": noise})
+
+
+def run_chain(coords, smp, path=None, c_rule=False):
+    """Two replicas at the point's T through the Metropolis sampler; returns (records, chains).
+
+    ``path`` forces the overlap or dense variant; ``c_rule`` accepts k = 0 without a draw (the C rule)."""
+    chains = ChainSet(MODEL, [coords], smp, WSEED, "metropolis", 2, variant=path)
+    if c_rule:
+        chains.kfree = 1
+    return chains.run()[0], chains
+
+
+def simulate(coords, smp, path=None):
+    out, chains = run_chain(coords, smp, path)
+    return MODEL.series(out, coords, chains.dis)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -103,30 +119,30 @@ def test_one_pattern_is_curie_weiss(T):
 # --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("T", "init", "tie"), [(0.3, "random", TIE_ACCEPT), (1.5, "noisy", TIE_ACCEPT),
-                                                (0.7, "pattern", None)])
-def test_dense_path_is_the_same_chain(T, init, tie):
+@pytest.mark.parametrize(("T", "init", "c_rule"), [(0.3, "random", False), (1.5, "noisy", False),
+                                                   (0.7, "pattern", True)])
+def test_dense_path_is_the_same_chain(T, init, c_rule):
     coords = {"N": 150, "alpha": 0.1, "T": T, "seed": 3, "init": init}
     smp = sampler(thermalize=30, sweeps=60, measure_every=3)
-    a, ca = run_chain(coords, smp, streams(coords), path="overlap", tie=tie)
-    b, cb = run_chain(coords, smp, streams(coords), path="dense", tie=tie)
-    assert cb.dense_sweeps == 90 and ca.dense_sweeps == 0
+    a, ca = run_chain(coords, smp, path="overlap", c_rule=c_rule)
+    b, cb = run_chain(coords, smp, path="dense", c_rule=c_rule)
+    assert cb.variant_sweeps == {"dense": 90} and ca.variant_sweeps == {"overlap": 90}
     assert np.array_equal(a, b)
-    assert np.array_equal(ca.sigma, cb.sigma) and np.array_equal(ca.M, cb.M)
+    assert np.array_equal(ca.state[0], cb.state[0]) and np.array_equal(ca.state[1], cb.state[1])
     assert np.array_equal(ca.rngs, cb.rngs)  # same number of draws
-    assert ca.accepted == cb.accepted > 0
+    assert ca.accepted.sum() == cb.accepted.sum() > 0
+    assert TIE_ACCEPT == 0.5 and ca.tables[0, 0] == TIE_ACCEPT
 
 
 def test_automatic_switch_keeps_the_chain():
     # low T from the pattern: the overlap pilot measures a small acceptance rate, then dense takes over
     coords = {"N": 120, "alpha": 0.1, "T": 0.1, "seed": 0, "init": "pattern"}
     smp = sampler(thermalize=1000, sweeps=1000)
-    auto, c_auto = run_chain(coords, smp, streams(coords))
-    ref, _ = run_chain(coords, smp, streams(coords), path="overlap")
-    assert 0 < c_auto.dense_sweeps < 2000
+    auto, c_auto = run_chain(coords, smp)
+    ref, _ = run_chain(coords, smp, path="overlap")
+    assert 0 < c_auto.variant_sweeps.get("dense", 0) < 2000
     assert np.array_equal(auto, ref)
-    assert np.array_equal(simulate(coords, smp, streams(coords))["energy"],
-                          simulate(coords, smp, streams(coords), path="dense")["energy"])
+    assert np.array_equal(simulate(coords, smp)["energy"], simulate(coords, smp, path="dense")["energy"])
 
 
 def test_choose_dense_crossover():
@@ -163,7 +179,7 @@ def test_bench_matches_c_reference(c_program, args):
     N, alpha, T, sweeps, seed = args
     out = subprocess.run([str(c_program), *map(str, args)], capture_output=True, text=True, check=True)
     c = json.loads(out.stdout)
-    py = MODEL.bench(N=N, T=T, sweeps=sweeps, seed=seed, alpha=alpha)
+    py = bench(MODEL, N=N, T=T, sweeps=sweeps, seed=seed, alpha=alpha)
     assert py["P"] == c["P"] and py["sweeps"] == c["sweeps"]
     for k in ("overlap0_final", "overlap0_mean", "e_final"):
         assert f"{py[k]:.10f}" == f"{c[k]:.10f}", k  # the C program prints %.10f
@@ -184,7 +200,7 @@ def test_retrieval_from_noisy_cues(alpha, retrieved):
     smp = sampler(thermalize=100, sweeps=100, measure_every=10, noise=0.2)
     for seed in range(2):
         coords = {"N": N, "alpha": alpha, "T": 0.1, "seed": seed, "init": "noisy"}
-        out, _ = run_chain(coords, smp, streams(coords))
+        out, _ = run_chain(coords, smp)
         final = out[-1, :2] / N  # |m_1| of both replicas after 200 sweeps
         if retrieved:
             assert np.all(final > 0.95), final
@@ -221,9 +237,10 @@ def test_pattern_count():
 def test_series_and_summary():
     coords = {"N": 40, "alpha": 0.1, "T": 0.8, "seed": 0, "init": "random"}
     smp = sampler(thermalize=20, sweeps=128, measure_every=2, bins=8)
-    series = simulate(coords, smp, streams(coords))
+    series = simulate(coords, smp)
     assert set(series) == {o.name for o in MODEL.observables}
-    assert all(v.shape == (64,) for v in series.values())
+    assert all(v.shape == (64,) for k, v in series.items() if k != "P_q")
+    assert series["P_q"].shape == (64, 51) and np.all(series["P_q"].sum(axis=1) == 1)
     assert np.all((series["m"] >= 0) & (series["m"] <= series["m_max"]) & (series["m_max"] <= 1))
     assert np.allclose(series["q2"], series["q_abs"] ** 2)
     assert np.all(series["energy2"] >= series["energy"] ** 2 - 1e-15)

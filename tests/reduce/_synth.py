@@ -52,3 +52,20 @@ def curie_weiss_exact(N, T):
             m[a, b] = (p * np.abs(mm)).sum()
             chi[a, b] = n * m2 / t
     return U, m, chi
+
+
+def ferromagnet_dataset(N=(32, 64, 128, 256), T=None, seeds=3, bins=16, noise=0.01, rng=5):
+    """Catalog-layout ferromagnet sweep (dims N, T, seed, bin; ``m_abs_bins``, ``m2_bins``, ``m4_bins``):
+    exact finite-N Curie-Weiss moments with relative Gaussian noise per seed x bin block."""
+    import xarray as xr
+
+    T = np.round(np.linspace(0.85, 1.15, 13), 6) if T is None else np.asarray(T, float)
+    N = [int(n) for n in N]
+    U, m, chi = curie_weiss_exact(N, T)
+    m2 = chi * T[None] / np.array(N, float)[:, None]
+    m4 = (1 - U) * 3 * m2**2
+    rng = np.random.default_rng(rng)
+    dims = ("N", "T", "seed", "bin")
+    data = {f"{k}_bins": (dims, x[:, :, None, None] * (1 + noise * rng.standard_normal(x.shape + (seeds, bins))))
+            for k, x in (("m_abs", m), ("m2", m2), ("m4", m4))}
+    return xr.Dataset(data, coords={"N": N, "T": T, "seed": np.arange(seeds), "bin": np.arange(bins)})

@@ -61,6 +61,8 @@ def test_reduction_is_deterministic(small_fss):
 def test_figures_are_written(small_fss, tmp_path):
     from pipeline.plot import plot_sweep
 
+    if stored_result(small_fss, "fss") is None:  # figures never reduce: store the reduction first
+        reduce_sweep(small_fss, "fss")
     paths = plot_sweep(small_fss, "fss", tmp_path)
     assert {p.name for p in paths} == {"order_parameter.png", "binder.png", "collapse.png", "scaling.png"}
     for p in paths:
@@ -86,6 +88,8 @@ def test_grid_not_bracketing_the_crossing_is_refused(tmp_path, client):
 def test_incomplete_sweep_is_refused(tmp_path, client):
     wf = load_workflow(cw_workflow(tmp_path, name="part", N=(32, 64), T=T_GRID, seeds=1))
     cat = Catalog(tmp_path / "c.zarr")
-    cat.prepare(wf)
+    from pipeline.run.sweep import layout_for, sweep_attrs
+
+    cat.prepare(wf.name, layout_for(wf), sweep_attrs(wf), wf.requested())
     with pytest.raises(ReductionError, match="incomplete: 0/26 points done"):
         reduce_sweep(cat, "part")

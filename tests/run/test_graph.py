@@ -88,7 +88,7 @@ def test_changed_workflow_under_same_name_is_refused(tmp_path, client):
 
 
 def test_disorder_stream_ignores_temperature():
-    from pipeline.run.seeds import Streams
+    from pipeline.rng.streams import Streams
 
     a = Streams(1, "m", {"N": 8, "T": 0.5, "seed": 0}).disorder().integers(0, 2**31, 4)
     b = Streams(1, "m", {"N": 8, "T": 1.5, "seed": 0}).disorder().integers(0, 2**31, 4)
@@ -151,19 +151,19 @@ def test_a_failing_task_keeps_what_came_back(tmp_path):
 
     from pipeline.models import curie_weiss
 
-    real = curie_weiss.simulate
+    real = curie_weiss.MODEL.init_state
 
-    def flaky(coords, sampler, streams):
+    def flaky(coords, dis, rngs, options):
         if coords["N"] == 16:  # all 12 tasks run at once (12 threads); these fail 1 s late, after the others
             time.sleep(1.0)
             raise RuntimeError("boom")
-        return real(coords, sampler, streams)
+        return real(coords, dis, rngs, options)
 
     path = cw_workflow(tmp_path, N=(16, 32, 64), T=(0.8, 1.2), seeds=2)
     wf = load_workflow(path)
     wf = wf.model_copy(update={"run": wf.run.model_copy(update={"points_per_task": 1})})
     cat = Catalog(tmp_path / "c.zarr")
-    object.__setattr__(curie_weiss.MODEL, "simulate", flaky)
+    object.__setattr__(curie_weiss.MODEL, "init_state", flaky)
     try:
         with LocalCluster(n_workers=1, threads_per_worker=12, processes=False, dashboard_address=":0") as lc, \
                 Client(lc) as c:
@@ -171,8 +171,8 @@ def test_a_failing_task_keeps_what_came_back(tmp_path):
                 run_workflow(wf, cat, c, progress=False, window_per_worker=100)
             done = cat.done_mask("cw")
             assert done[1:].all() and not done[0].any()  # N = 32, 64 stored; N = 16 not
-            object.__setattr__(curie_weiss.MODEL, "simulate", real)
+            object.__setattr__(curie_weiss.MODEL, "init_state", real)
             rep = run_workflow(wf, cat, c, progress=False)
             assert rep.already_done == 8 and rep.computed == 4
     finally:
-        object.__setattr__(curie_weiss.MODEL, "simulate", real)
+        object.__setattr__(curie_weiss.MODEL, "init_state", real)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from pipeline.samplers._rng import gauss, index, next_u64, seed_state, sign, state_from_words, uniform
+from pipeline.rng.xoshiro import gauss, index, next_u64, seed_state, sign, state_from_words, uniform
 
 
 def _splitmix_state(seed: int) -> list[int]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.samplers._rng import state_from_words
+from pipeline.rng.xoshiro import state_from_words
 
 
 def _canon(v: Any) -> str:

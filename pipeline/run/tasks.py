@@ -1,0 +1,86 @@
+"""Units and tasks: what a worker runs at once.
+
+A **unit** is the set of chains that one sampler call runs on one disorder sample: a single grid point
+for a single-temperature sampler, a whole ladder (every requested T of one N, model parameters, sample
+and initial condition) for parallel tempering. A ladder is never split: not by task sizing, not by grid
+subsets (the ladder is the union of the subsets' temperatures), not by resume (a ladder with any point
+missing is rerun whole; its points are the same bit for bit).
+
+A **task** is a list of units of one disorder sample, sized from the model's cost so that each takes
+~0.5-20 s and there are ~4 per worker when the grid allows. The cut depends only on the workflow and
+the pending set, never on scheduling, and it does not affect results (streams hash coordinates).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from pipeline.samplers import get_sampler
+from pipeline.spec.grid import coords_of, iter_indices
+from pipeline.spec.workflow import Workflow
+
+Index = tuple[int, ...]
+
+
+def ladder_index(wf: Workflow, idx: Index) -> Index:
+    """The ladder of a point: its index without the T axis."""
+    t = wf.model_def.dims.index("T")
+    return idx[:t] + idx[t + 1:]
+
+
+def pending_units(wf: Workflow, done: np.ndarray) -> list[tuple[Index | None, list[Index]]]:
+    """The units still to run: ``(ladder index or None, [point indices])``, in grid order."""
+    sampler = get_sampler(wf.sampler.algorithm)
+    if not sampler.ladder:
+        return [(None, [idx]) for idx in iter_indices(wf) if not done[idx]]
+    ladders: dict[Index, list[Index]] = defaultdict(list)
+    incomplete: set[Index] = set()
+    for idx in iter_indices(wf):
+        key = ladder_index(wf, idx)
+        ladders[key].append(idx)
+        if not done[idx]:
+            incomplete.add(key)
+    return [(key, pts) for key, pts in ladders.items() if key in incomplete]
+
+
+def make_tasks(wf: Workflow, units: list[tuple[Index | None, list[Index]]], n_workers: int) -> list[list]:
+    """Cut ``units`` into tasks: lists of ``(ladder index or None, [(point index, coords), ...])``.
+
+    Units of one task share their disorder sample (N, numeric parameters, seed). Tasks aim at
+    ~``target`` units of work each; ``run.points_per_task`` overrides the automatic size (in points,
+    rounded up to whole units).
+    """
+    model = wf.model_def
+    if not units:
+        return []
+    costs = np.array([sum(model.cost(coords_of(wf, i), wf.sampler) for i in pts) for _, pts in units])
+    t_axis = model.dims.index("T")
+
+    def sample_key(pts):  # N, outer params, seed: the points that share quenched disorder
+        idx = pts[0]
+        return idx[:t_axis] + idx[t_axis + 1:t_axis + 2]
+
+    order = sorted(range(len(units)), key=lambda k: (sample_key(units[k][1]), units[k][1][0]))
+    units, costs = [units[k] for k in order], costs[order]
+    per = wf.run.points_per_task
+    target = min(2e9, max(costs.sum() / (4 * max(n_workers, 1)), 5e7))  # ~0.5 to 20 s of flips per task
+    tasks, task_costs, cur, acc, n_cur, cur_key = [], [], [], 0.0, 0, None
+    for (lad, pts), c in zip(units, costs, strict=True):
+        key = sample_key(pts)
+        full = (n_cur >= per) if per else (acc + c > target)
+        if cur and (full or (key != cur_key and not per)):
+            tasks.append(cur)
+            task_costs.append(acc)
+            cur, acc, n_cur = [], 0.0, 0
+        cur.append((lad, [(i, coords_of(wf, i)) for i in pts]))
+        cur_key = key
+        acc += c
+        n_cur += len(pts)
+    if cur:
+        tasks.append(cur)
+        task_costs.append(acc)
+    # biggest first: long tasks start early, short ones fill the tail
+    order = np.argsort(-np.asarray(task_costs), kind="stable")
+    return [tasks[k] for k in order]

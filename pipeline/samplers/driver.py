@@ -1,0 +1,143 @@
+"""Run one task on a worker: its units through the sampler, then the stored statistics of every point.
+
+This is the only place that turns a model's measurement series into what the catalog stores: for each
+scalar observable its mean, binned error, τ_int and bin means; for each array observable (e.g. ``P_q``)
+its mean and binned error over its coordinate; for each derived quantity its jackknife value and error;
+and a ``converged`` flag. :func:`stored_variables` declares the same names for the store's layout.
+Nothing here knows about Dask or zarr.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from pipeline.models import Model, get_model
+from pipeline.samplers import get_sampler
+from pipeline.samplers.base import Sampler, SamplerSettings
+from pipeline.stats import bin_means, binned_error, jackknife, tau_int
+
+CONVERGENCE_Z = 4.0
+"""First- and second-half means of each convergence observable must agree within this many σ."""
+
+VarSpec = tuple[tuple[str, ...], str, dict[str, str]]
+"""(extra dimensions beyond the grid's, dtype, attributes) of one stored variable."""
+
+
+def stored_variables(model: Model) -> dict[str, VarSpec]:
+    """Per-point variables: name -> (extra dims, dtype, attrs); ``bin`` is the measurement-bin dimension."""
+    out: dict[str, VarSpec] = {}
+    for o in model.observables:
+        attrs = {"long_name": o.long_name, "units": o.units}
+        if o.dims:
+            out[o.name] = (o.dims, "f8", attrs | {"description": "mean over the measurements of the chains"})
+            out[f"{o.name}_err"] = (o.dims, "f8", {"long_name": f"standard error of {o.name} (binning)",
+                                                   "units": o.units})
+            continue
+        out[o.name] = ((), "f8", attrs | {"description": "mean over the measurements of the chain"})
+        out[f"{o.name}_err"] = ((), "f8", {"long_name": f"standard error of {o.name} (binning)", "units": o.units})
+        out[f"tau_int_{o.name}"] = ((), "f8", {"long_name": f"integrated autocorrelation time of {o.name}",
+                                               "units": "measurements"})
+        out[f"{o.name}_bins"] = (("bin",), "f8", {"long_name": f"bin means of {o.name}", "units": o.units})
+    for d in model.derived:
+        out[d.name] = ((), "f8", {"long_name": d.long_name, "units": d.units})
+        out[f"{d.name}_err"] = ((), "f8", {"long_name": f"jackknife error of {d.name}", "units": d.units})
+    out["converged"] = ((), "bool", {"long_name": "first and second halves of the measurements agree "
+                                                  "within 4 standard errors"})
+    return out
+
+
+def summarize_point(model: Model, coords: Mapping[str, Any], series: Mapping[str, np.ndarray],
+                    n_bins: int) -> dict[str, Any]:
+    """Statistics of one point from its measurement time series.
+
+    Returns a flat dict with the names of :func:`stored_variables`.
+
+    Notes
+    -----
+    Errors of observables are standard errors of the bin means, honest while a bin is much longer
+    than τ_int (the stored τ_int lets a reader check). Derived quantities get a jackknife over bins.
+    ``converged`` compares the means of the first and second halves of the bins of each of
+    ``model.convergence`` (|Δ| < 4σ of the difference): a drift left by too short a thermalisation
+    shows up as a disagreement.
+    """
+    out: dict[str, Any] = {}
+    bins: dict[str, np.ndarray] = {}
+    for obs in model.observables:
+        x = np.asarray(series[obs.name], dtype=np.float64)
+        if obs.dims:  # (n_meas, n_coord): bins along the measurements
+            b = bin_means(x.T, n_bins)
+            out[obs.name] = b.mean(axis=-1)
+            out[f"{obs.name}_err"] = np.asarray(binned_error(b))
+            continue
+        b = bin_means(x, n_bins)
+        bins[obs.name] = b
+        out[obs.name] = float(b.mean())
+        out[f"{obs.name}_err"] = float(binned_error(b))
+        with warnings.catch_warnings():  # a short series is flagged by its stored τ_int, not on stderr
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[f"tau_int_{obs.name}"] = float(tau_int(x))
+        out[f"{obs.name}_bins"] = b
+    for d in model.derived:
+        val, err = jackknife(lambda *m, d=d: d.func(dict(zip(d.inputs, m, strict=True)), coords),
+                             *(bins[k] for k in d.inputs))
+        out[d.name] = float(val)
+        out[f"{d.name}_err"] = float(err)
+    half = n_bins // 2
+    ok = True
+    for name in model.convergence:
+        a, b = bins[name][:half], bins[name][half:2 * half]
+        diff = abs(a.mean() - b.mean())
+        sigma = np.hypot(binned_error(a), binned_error(b))
+        if diff > 0 and not diff <= CONVERGENCE_Z * sigma:
+            ok = False
+    out["converged"] = ok
+    return out
+
+
+def run_unit(model: Model, sampler: Sampler, coords_list: Sequence[Mapping[str, Any]],
+             settings: SamplerSettings, workflow_seed: int):
+    """Run one unit (a point, or a ladder); returns (per-point summaries in T order, ladder dict or None)."""
+    res = sampler.run(model, coords_list, settings, workflow_seed)
+    points = [summarize_point(model, c, s, settings.bins) for c, s in zip(res.coords, res.series, strict=True)]
+    return res.coords, points, res.ladder
+
+
+def run_point(model: Model, coords: Mapping[str, Any], settings: SamplerSettings,
+              workflow_seed: int) -> dict[str, Any]:
+    """Simulate one grid point with a single-temperature sampler and summarise it."""
+    sampler = get_sampler(settings.algorithm)
+    if sampler.ladder:
+        raise ValueError(f"sampler {sampler.name!r} runs whole ladders: use run_unit")
+    return run_unit(model, sampler, [coords], settings, workflow_seed)[1][0]
+
+
+Unit = list[tuple[tuple[int, ...], dict[str, Any]]]
+"""The points of one unit: (index in the grid, coordinates)."""
+
+
+def run_task(model_name: str, units: list[tuple[tuple[int, ...] | None, Unit]], settings: SamplerSettings,
+             workflow_seed: int) -> tuple[list, list]:
+    """Worker entry point: run a task's units.
+
+    Each unit is ``(ladder_index, points)``: ``ladder_index`` is the unit's index in the ladder
+    dimensions (the grid's without T) for a ladder sampler, else ``None``. Returns
+    ``([(point index, result), ...], [(ladder index, ladder result), ...])``.
+    """
+    model = get_model(model_name)
+    sampler = get_sampler(settings.algorithm)
+    points, ladders = [], []
+    for ladder_idx, unit in units:
+        if sampler.ladder:
+            by_T = {float(c["T"]): idx for idx, c in unit}
+            coords, results, ladder = run_unit(model, sampler, [c for _, c in unit], settings, workflow_seed)
+            points.extend((by_T[float(c["T"])], r) for c, r in zip(coords, results, strict=True))
+            ladders.append((ladder_idx, ladder))
+        else:
+            for idx, c in unit:
+                _, results, _ = run_unit(model, sampler, [c], settings, workflow_seed)
+                points.append((idx, results[0]))
+    return points, ladders
