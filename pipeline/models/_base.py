@@ -131,6 +131,12 @@ class FlipVariant:
     name: str
     delta: Callable
     apply: Callable
+    fused: Mapping[str, Callable] = field(default_factory=dict)
+    """Optional one-chain sweeps of this variant for a rule and schedule, keyed ``"metropolis/random"``,
+    ``"metropolis/sequential"``, ...: ``sweep(*state, *dis, c, row, kfree, last, rng) -> accepted``, the
+    same chain (same decisions, same draws) as the generic loop over ``delta``/``apply`` with that rule,
+    written out where the generic loop costs speed (e.g. a magnetisation kept in a register instead of in
+    memory). Each must be tested equal to the generic loop."""
 
 
 @dataclass(frozen=True)

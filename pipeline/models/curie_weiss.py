@@ -30,7 +30,7 @@ from pipeline.models._base import (
     Model,
     Observable,
 )
-from pipeline.rng.xoshiro import random_signs
+from pipeline.rng.xoshiro import index, random_signs, uniform
 
 # ---------------------------------------------------------------------------------------------------
 # state, moves, measurement (numba, leading chain axis)
@@ -50,6 +50,25 @@ def apply(sigma, M, _, c, i):
     """Flip σ_i of chain c and update M."""
     M[c] -= 2 * sigma[c, i]
     sigma[c, i] = -sigma[c, i]
+
+
+@njit(cache=True)
+def metropolis_random_sweep(sigma, M, _, c, row, kfree, last, rng):
+    """One random-site Metropolis sweep of chain c with M in a register: the generic loop's chain, bit for
+    bit (same sites, same draws), ~25 % faster here since its O(1) attempt is dominated by memory traffic."""
+    N = sigma.shape[1]
+    m = M[c]
+    s = sigma[c]
+    accepted = 0
+    for _ in range(N):
+        i = index(rng, N)
+        k = s[i] * m - 1  # <= N - 1: inside the table, no clipping needed
+        if k < kfree or uniform(rng) < row[k]:
+            m -= 2 * s[i]
+            s[i] = -s[i]
+            accepted += 1
+    M[c] = m
+    return accepted
 
 
 @njit(cache=True)
@@ -121,7 +140,7 @@ def series(records: np.ndarray, coords: Coords, dis) -> dict[str, np.ndarray]:
 
 
 FLIPS = FlipMoves(
-    variants=(FlipVariant("track_M", delta, apply),),
+    variants=(FlipVariant("track_M", delta, apply, fused={"metropolis/random": metropolis_random_sweep}),),
     energy=energy,
     metropolis_table=metropolis_table,
     heatbath_table=heatbath_table,

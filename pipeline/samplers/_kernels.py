@@ -47,8 +47,12 @@ def _track_ends(slots, walker_state, trips):
 _COMPILED: dict = {}
 
 
-def chain_run(rule: str, delta, apply, energy, measure, *args):
+def chain_run(rule: str, delta, apply, energy, measure, *args, fused=(None, None)):
     """Advance every chain ``n_sweeps`` sweeps; swap, measure and count along the way.
+
+    ``fused`` = (random-site sweep, sequential sweep): a model's own one-chain sweep for this rule and
+    schedule (:attr:`~pipeline.models.FlipVariant.fused`), used instead of the generic site loop where
+    given; tested to be the same chain.
 
     The loop is specialised to (``rule``, ``delta``, ``apply``, ``energy``, ``measure``) by
     :func:`_make_chain_run`, compiled once per process and combination, so that numba inlines the model's
@@ -80,7 +84,7 @@ def chain_run(rule: str, delta, apply, energy, measure, *args):
         Counters updated in place (accepted moves per chain; swaps per temperature pair; round trips per
         replica ladder).
     """
-    key = (rule, delta, apply, energy, measure, len(args[0]), len(args[1]))
+    key = (rule, delta, apply, energy, measure, len(args[0]), len(args[1]), *fused)
     fn = _COMPILED.get(key)
     if fn is None:
         fn = _COMPILED[key] = _make_chain_run(*key)
@@ -95,7 +99,7 @@ _RULE_BODIES = {
     # one attempt at site i of chain c; ``a`` counts accepted (changed) spins
     "metropolis": """
 k = delta(ARRAYS, c, i)
-if k < kfree or uniform(rng) < (row[k] if k < row.size else 0.0):
+if k < kfree or uniform(rng) < row[min(k, last)]:
     apply(ARRAYS, c, i)
     a += 1
 """,
@@ -141,6 +145,7 @@ def run(state, dis, tables, kfree, random_site, slots, temp_of, betas, n_sweeps,
     C = temp_of.size
     N = A0.shape[1]
     H = (tables.shape[1] - 1) // 2
+    last = tables.shape[1] - 1  # Metropolis tables end with a 0 (every k past the model's table)
     n_out = out.shape[1]
     for sw in range(n_sweeps):
         for c in range(C):
@@ -148,12 +153,9 @@ def run(state, dis, tables, kfree, random_site, slots, temp_of, betas, n_sweeps,
             rng = rngs[c]
             a = 0
             if random_site:
-                for _ in range(N):
-                    i = index(rng, N)
-                    BODY_20
+                RANDOM_16
             else:
-                for i in range(N):
-                    BODY_20
+                SEQUENTIAL_16
             accepted[c] += a
         done = sw0 + sw + 1
         if swap_every > 0 and n_t > 1 and done % swap_every == 0:
@@ -167,7 +169,7 @@ def run(state, dis, tables, kfree, random_site, slots, temp_of, betas, n_sweeps,
 """
 
 
-def _make_chain_run(rule, delta, apply, energy, measure, n_state, n_dis):
+def _make_chain_run(rule, delta, apply, energy, measure, n_state, n_dis, fused_random=None, fused_sequential=None):
     """Build the loop for one rule and model variant from :data:`_TEMPLATE` and :data:`_RULE_BODIES`.
 
     The state and disorder tuples are unpacked once into arrays ``A0, A1, ...`` that every model
@@ -180,9 +182,18 @@ def _make_chain_run(rule, delta, apply, energy, measure, n_state, n_dis):
     names = [f"A{k}" for k in range(n_state + n_dis)]
     unpack = "; ".join([f"A{k} = state[{k}]" for k in range(n_state)]
                        + [f"A{n_state + k} = dis[{k}]" for k in range(n_dis)])
-    body = "\n".join(" " * 20 + line for line in _RULE_BODIES[rule].strip().splitlines()).lstrip()
-    src = _TEMPLATE.replace("BODY_20", body).replace("ARRAYS", ", ".join(names)).replace("UNPACK", unpack)
+    def indent(text, n):
+        return "\n".join(" " * n + line for line in text.strip("\n").splitlines()).lstrip()
+
+    body = "\n".join("    " + line for line in _RULE_BODIES[rule].strip("\n").splitlines())
+    random = ("a = fused_random(ARRAYS, c, row, kfree, last, rng)" if fused_random is not None else
+              "for _ in range(N):\n    i = index(rng, N)\n" + body)
+    sequential = ("a = fused_sequential(ARRAYS, c, row, kfree, last, rng)" if fused_sequential is not None else
+                  "for i in range(N):\n" + body)
+    src = (_TEMPLATE.replace("RANDOM_16", indent(random, 16)).replace("SEQUENTIAL_16", indent(sequential, 16))
+           .replace("ARRAYS", ", ".join(names)).replace("UNPACK", unpack))
     namespace = {"njit": njit, "np": np, "uniform": uniform, "index": index, "delta": delta, "apply": apply,
-                 "energy": energy, "measure": measure, "track_ends": _track_ends}
+                 "energy": energy, "measure": measure, "track_ends": _track_ends, "fused_random": fused_random,
+                 "fused_sequential": fused_sequential}
     exec(compile(src, f"<spinsweep chain_run {rule}>", "exec"), namespace)
     return namespace["run"]

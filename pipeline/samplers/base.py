@@ -128,7 +128,8 @@ class ChainSet:
         temps = np.array([float(c["T"]) for c in self.coords])
         self.betas = 1.0 / temps
         if rule == "metropolis":
-            self.tables, self.kfree = flips.metropolis_table(self.N, self.dis, temps)
+            acc, self.kfree = flips.metropolis_table(self.N, self.dis, temps)
+            self.tables = metropolis_rows(acc)
         else:
             self.tables, self.kfree = flips.heatbath_table(self.N, self.dis, temps), 0
         self.rule = rule
@@ -141,6 +142,7 @@ class ChainSet:
         self.ladder_rng = state_from_words(ss.generate_state(4, np.uint64))
         self.variant: str | None = None
         self.forced = variant  # run one move variant only (tests: every variant is the same chain)
+        self.generic = False  # True: ignore the variants' fused sweeps (tests: they are the same chain)
         self.acc_rate: float | None = None
         cost = flips.sweep_cost(self.dis) if flips.sweep_cost else float(self.N)
         self.chunk = max(1, int(CHUNK_WORK // (len(self.temp_of) * cost)))
@@ -155,6 +157,12 @@ class ChainSet:
         self.walker_state = np.zeros(C, np.int64)
         self.trips = np.zeros(self.R, np.int64)
         self.attempted = 0
+
+    def fused(self, v) -> tuple:
+        """The variant's own sweeps for this rule (random, sequential), unless the generic loop is forced."""
+        if self.generic:
+            return (None, None)
+        return (v.fused.get(f"{self.rule}/random"), v.fused.get(f"{self.rule}/sequential"))
 
     def _pick(self, sweeps_left: int) -> str:
         f = self.flips
@@ -185,7 +193,8 @@ class ChainSet:
                                      self.state, self.dis, self.tables, self.kfree, self.random_site, self.slots,
                                      self.temp_of, self.betas, n, done, every, swap_every, self.rngs,
                                      self.ladder_rng, out, rec, self.accepted, self.swap_tries, self.swap_acc,
-                                     self.walker_state, self.trips)
+                                     self.walker_state, self.trips,
+                                     fused=self.fused(v))
             self.acc_rate = (int(self.accepted.sum()) - before) / (len(self.temp_of) * self.N * n)
             self.attempted += len(self.temp_of) * self.N * n
             self.variant_sweeps[name] = self.variant_sweeps.get(name, 0) + n
@@ -206,6 +215,11 @@ class ChainSet:
 
     def series(self, out: np.ndarray) -> list[dict[str, np.ndarray]]:
         return [self.model.series(out[t], c, self.dis) for t, c in enumerate(self.coords)]
+
+
+def metropolis_rows(acc: np.ndarray) -> np.ndarray:
+    """A model's Metropolis table with a trailing 0: the loop reads row[min(k, last)], no branch."""
+    return np.ascontiguousarray(np.concatenate([acc, np.zeros((acc.shape[0], 1))], axis=1))
 
 
 def lacks_flips(model: Model, *, heatbath: bool = False, energy: bool = False) -> str | None:

@@ -13,6 +13,7 @@ import numpy as np
 
 from pipeline.models import Model
 from pipeline.samplers import _kernels
+from pipeline.samplers.base import metropolis_rows
 
 
 def _run(model: Model, case, sweeps: int) -> tuple[np.ndarray, int]:
@@ -25,9 +26,10 @@ def _run(model: Model, case, sweeps: int) -> tuple[np.ndarray, int]:
     temp_of = np.zeros(len(case.rngs), np.int64)
     ladder_rng = np.ones(4, np.uint64)
     _kernels.chain_run("metropolis", v.delta, v.apply, flips.energy, case.measure, case.state,
-                       case.dis, case.tables, case.kfree, case.random_site, slots, temp_of, np.ones(1),
+                       case.dis, metropolis_rows(case.tables), case.kfree, case.random_site, slots, temp_of, np.ones(1),
                        sweeps, 0, 1, 0, case.rngs, ladder_rng, out, 0, accepted, z, z.copy(),
-                       np.zeros(len(case.rngs), np.int64), np.zeros(1, np.int64))
+                       np.zeros(len(case.rngs), np.int64), np.zeros(1, np.int64),
+                       fused=(v.fused.get("metropolis/random"), v.fused.get("metropolis/sequential")))
     return out, int(accepted.sum())
 
 

@@ -24,9 +24,10 @@ def fm_ds():
 
 
 def test_registry():
-    assert set(FIGURES) == {"ferromagnet_fss", "hopfield_phase_diagram"}
-    assert NEEDS_REDUCTION <= set(FIGURES)
-    with pytest.raises(SpinsweepError, match=r"no figure 'x'; available: ferromagnet_fss, hopfield_phase_diagram"):
+    assert set(FIGURES) == {"ferromagnet_fss", "hopfield_phase_diagram", "overlap_distribution"}
+    assert NEEDS_REDUCTION <= set(FIGURES) and "overlap_distribution" not in NEEDS_REDUCTION
+    with pytest.raises(SpinsweepError, match=r"no figure 'x'; available: ferromagnet_fss, hopfield_phase_diagram, "
+                                             r"overlap_distribution"):
         get_figure("x")
 
 
