@@ -40,7 +40,7 @@ def layout_for(wf: Workflow) -> Layout:
         attrs["T_pair"] = {"long_name": "lower temperature of a pair of neighbouring ladder temperatures",
                            "units": "J/k_B"}
         ladder_dims = tuple(d for d in dims if d != "T")
-        for name, (extra, dtype, a) in (sampler.ladder_variables or {}).items():
+        for name, (extra, dtype, a) in sampler.ladder_variables.items():
             variables[name] = Variable(ladder_dims + extra, dtype, a, ladder=True)
     return Layout(dims=dims, n_outer=1 + len(model.outer_params), coords=coords, variables=variables,
                   coord_attrs=attrs)

@@ -10,7 +10,7 @@ move variant per chunk), and collects the measurement records and ladder statist
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -81,10 +81,7 @@ class Sampler:
     missing: Callable[[Model], str | None]
     run: Callable[..., UnitResult]
     ladder: bool = False
-    ladder_variables: Mapping[str, tuple[tuple[str, ...], str, dict[str, str]]] = None  # type: ignore[assignment]
-
-    def replicas(self, model: Model, settings: SamplerSettings) -> int:
-        return int(getattr(settings, "replicas", None) or model.replicas)
+    ladder_variables: Mapping[str, tuple[tuple[str, ...], str, dict[str, str]]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from pipeline.models.hopfield import _REC_MSQ
 from pipeline.samplers import make_settings
 from pipeline.samplers.base import ChainSet
 from pipeline.stats import tau_int
+from tests.test_cli import _done
 
 CW, HOP = get_model("curie_weiss"), get_model("hopfield")
 
@@ -169,13 +170,6 @@ def test_ladder_outputs_are_stored_and_do_not_depend_on_workers(tmp_path, client
     assert bool(da["done"].all())
     for v in da.data_vars:
         np.testing.assert_array_equal(da[v].values, db[v].values, err_msg=v)
-
-
-def _done(cat, name):
-    try:
-        return int(xr.open_zarr(cat, group=name, consolidated=False)["done"].sum())
-    except Exception:
-        return 0
 
 
 def test_sigkilled_client_reruns_ladders_whole_and_ends_equal(tmp_path):
