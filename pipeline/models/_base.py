@@ -89,6 +89,9 @@ class Observable:
     units: str = "1"
     dims: tuple[str, ...] = ()
     coords: Mapping[str, Any] = field(default_factory=dict)
+    statistic: str = "mean"
+    """``"mean"`` (stored with errors) or ``"min"``: a scalar stored as its minimum over the measurements
+    (e.g. the lowest energy visited), with no error bar."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,8 @@ class FlipVariant:
     """One implementation of a model's single-spin flip: ΔE and the update, as numba functions.
 
     ``delta(*state, *dis, c, i) -> k`` returns the integer energy level of flipping spin ``i`` of chain
-    ``c`` (the model's table maps k to a Boltzmann weight); ``apply(*state, *dis, c, i)`` flips it and
+    ``c`` (the model's table maps k to a Boltzmann weight), or for a model with continuous couplings
+    (:attr:`FlipMoves.continuous`) the energy change ΔE itself (float); ``apply(*state, *dis, c, i)`` flips it and
     keeps the model's auxiliary arrays (magnetisation, overlaps, local fields) in step. Both receive the
     arrays of the state tuple and then of the disorder tuple as plain arguments (``@njit(inline=
     "always")``: the sampler's loop inlines them).
@@ -150,7 +154,7 @@ class FlipMoves:
     energy : numba function
         ``energy(*state, *dis, c) -> float``: total energy H of chain ``c`` (not per spin), for replica
         exchange.
-    metropolis_table : callable
+    metropolis_table : callable or None
         ``metropolis_table(N, dis, temps) -> (acc[n_T, L], kfree)``: acc[t, k] = min(1, e^{−ΔE(k)/T_t})
         for k = 0..L−1 (zero beyond the model's cut), and the no-draw threshold: a move with k < kfree is
         accepted without a draw (the model chooses its rule for ΔE = 0 moves). Tables are built from the
@@ -168,16 +172,21 @@ class FlipMoves:
         coupling matrix and local fields) before it runs.
     sweep_cost : callable, optional
         ``sweep_cost(dis) -> float``: relative work of one sweep of one chain (sizes the chunks).
+    continuous : bool
+        ``delta`` returns ΔE (float) rather than a level: Metropolis accepts ΔE ≤ 0 without a draw,
+        else iff u < exp(−β ΔE) (computed per attempt, no table; ``metropolis_table`` may be None); heat
+        bath sets σ_i = +1 iff u < 1/(1 + exp(−β σ_i ΔE)) (σ_i ΔE = 2 h_i, h_i the local field).
     """
 
     variants: tuple[FlipVariant, ...]
     energy: Callable
-    metropolis_table: Callable
+    metropolis_table: Callable | None
     heatbath_table: Callable | None = None
     site_order: str = "sequential"
     select: Callable | None = None
     prepare: Callable | None = None
     sweep_cost: Callable | None = None
+    continuous: bool = False
 
     def variant(self, name: str) -> FlipVariant:
         for v in self.variants:
@@ -260,6 +269,10 @@ class Model:
         which ``spinsweep bench`` runs through the production sampler loop.
     sampler_options : mapping of Param
         Model options set in ``[sampler] options`` (e.g. the noise of ``noisy`` starts).
+    windows : tuple of str
+        Scalar observables whose means over logarithmic windows of the measurements are stored (the
+        last half, the quarter before it, ...) with an ``equilibrated`` flag: the equilibration check of
+        glassy models.
     """
 
     name: str
@@ -285,6 +298,7 @@ class Model:
     bench: Callable | None = None
     disorder: bool = False
     sampler_options: Mapping[str, Any] = field(default_factory=dict)
+    windows: tuple[str, ...] = ()
 
     @property
     def outer_params(self) -> tuple[Param, ...]:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.samplers import get_sampler
-from pipeline.samplers.driver import stored_variables
+from pipeline.samplers.driver import N_WINDOWS, stored_variables
 from pipeline.spec.workflow import Workflow
 from pipeline.store import provenance
 from pipeline.store.layout import Layout, Variable
@@ -34,6 +34,10 @@ def layout_for(wf: Workflow) -> Layout:
         for d, vals in o.coords.items():
             coords[d] = [float(v) for v in np.asarray(vals)]
             attrs[d] = {"long_name": f"coordinate of {o.name} (bin centres)"}
+    if model.windows:
+        coords["window"] = list(range(N_WINDOWS))
+        attrs["window"] = {"long_name": "logarithmic window of the measurements: w holds measurements "
+                                        "n/2^(w+1) .. n/2^w (0: the last half)"}
     variables = {name: Variable(dims + extra, dtype, a) for name, (extra, dtype, a) in stored_variables(model).items()}
     if sampler.ladder:
         coords["T_pair"] = list(wf.grid["T"][:-1])

@@ -47,12 +47,13 @@ def _track_ends(slots, walker_state, trips):
 _COMPILED: dict = {}
 
 
-def chain_run(rule: str, delta, apply, energy, measure, *args, fused=(None, None)):
+def chain_run(rule: str, delta, apply, energy, measure, *args, fused=(None, None), continuous=False):
     """Advance every chain ``n_sweeps`` sweeps; swap, measure and count along the way.
 
     ``fused`` = (random-site sweep, sequential sweep): a model's own one-chain sweep for this rule and
     schedule (:attr:`~pipeline.models.FlipVariant.fused`), used instead of the generic site loop where
-    given; tested to be the same chain.
+    given; tested to be the same chain. ``continuous``: ``delta`` returns ΔE itself (a model with
+    continuous couplings, :attr:`~pipeline.models.FlipMoves.continuous`) and ``tables[t, 0]`` is β_t.
 
     The loop is specialised to (``rule``, ``delta``, ``apply``, ``energy``, ``measure``) by
     :func:`_make_chain_run`, compiled once per process and combination, so that numba inlines the model's
@@ -84,7 +85,7 @@ def chain_run(rule: str, delta, apply, energy, measure, *args, fused=(None, None
         Counters updated in place (accepted moves per chain; swaps per temperature pair; round trips per
         replica ladder).
     """
-    key = (rule, delta, apply, energy, measure, len(args[0]), len(args[1]), *fused)
+    key = (rule, delta, apply, energy, measure, len(args[0]), len(args[1]), *fused, continuous)
     fn = _COMPILED.get(key)
     if fn is None:
         fn = _COMPILED[key] = _make_chain_run(*key)
@@ -93,7 +94,9 @@ def chain_run(rule: str, delta, apply, energy, measure, *args, fused=(None, None
 
 RULES = ("metropolis", "heatbath")
 """The update rules: Metropolis (k < kfree accepted without a draw, else iff u < table[k]) and heat bath
-(σ_i = +1 iff u < p_up(h), h = σ_i·k the spin's integer field, clipped past the table's half-width)."""
+(σ_i = +1 iff u < p_up(h), h = σ_i·k the spin's integer field, clipped past the table's half-width).
+For continuous ΔE: Metropolis accepts ΔE ≤ 0 without a draw, else iff u < exp(−βΔE); heat bath sets
+σ_i = +1 iff u < 1/(1 + exp(−β σ_i ΔE))."""
 
 _RULE_BODIES = {
     # one attempt at site i of chain c; ``a`` counts accepted (changed) spins
@@ -112,6 +115,24 @@ elif h < -H:
     p = 0.0
 else:
     p = row[h + H]
+new = 1 if uniform(rng) < p else -1
+if new != s:
+    apply(ARRAYS, c, i)
+    a += 1
+""",
+}
+
+_CONTINUOUS_BODIES = {
+    # delta returns ΔE (float); row[0] is β of the chain's temperature
+    "metropolis": """
+d = delta(ARRAYS, c, i)
+if d <= 0.0 or uniform(rng) < np.exp(-row[0] * d):
+    apply(ARRAYS, c, i)
+    a += 1
+""",
+    "heatbath": """
+s = A0[c, i]
+p = 1.0 / (1.0 + np.exp(-row[0] * s * delta(ARRAYS, c, i)))
 new = 1 if uniform(rng) < p else -1
 if new != s:
     apply(ARRAYS, c, i)
@@ -169,7 +190,8 @@ def run(state, dis, tables, kfree, random_site, slots, temp_of, betas, n_sweeps,
 """
 
 
-def _make_chain_run(rule, delta, apply, energy, measure, n_state, n_dis, fused_random=None, fused_sequential=None):
+def _make_chain_run(rule, delta, apply, energy, measure, n_state, n_dis, fused_random=None, fused_sequential=None,
+                    continuous=False):
     """Build the loop for one rule and model variant from :data:`_TEMPLATE` and :data:`_RULE_BODIES`.
 
     The state and disorder tuples are unpacked once into arrays ``A0, A1, ...`` that every model
@@ -185,7 +207,8 @@ def _make_chain_run(rule, delta, apply, energy, measure, n_state, n_dis, fused_r
     def indent(text, n):
         return "\n".join(" " * n + line for line in text.strip("\n").splitlines()).lstrip()
 
-    body = "\n".join("    " + line for line in _RULE_BODIES[rule].strip("\n").splitlines())
+    bodies = _CONTINUOUS_BODIES if continuous else _RULE_BODIES
+    body = "\n".join("    " + line for line in bodies[rule].strip("\n").splitlines())
     random = ("a = fused_random(ARRAYS, c, row, kfree, last, rng)" if fused_random is not None else
               "for _ in range(N):\n    i = index(rng, N)\n" + body)
     sequential = ("a = fused_sequential(ARRAYS, c, row, kfree, last, rng)" if fused_sequential is not None else

@@ -124,7 +124,9 @@ class ChainSet:
         self.N = int(self.state[0].shape[1])
         temps = np.array([float(c["T"]) for c in self.coords])
         self.betas = 1.0 / temps
-        if rule == "metropolis":
+        if flips.continuous:  # the rules compute exp(−βΔE) per attempt from β in column 0
+            self.tables, self.kfree = metropolis_rows(self.betas[:, None]), 0
+        elif rule == "metropolis":
             acc, self.kfree = flips.metropolis_table(self.N, self.dis, temps)
             self.tables = metropolis_rows(acc)
         else:
@@ -191,7 +193,7 @@ class ChainSet:
                                      self.temp_of, self.betas, n, done, every, swap_every, self.rngs,
                                      self.ladder_rng, out, rec, self.accepted, self.swap_tries, self.swap_acc,
                                      self.walker_state, self.trips,
-                                     fused=self.fused(v))
+                                     fused=self.fused(v), continuous=self.flips.continuous)
             self.acc_rate = (int(self.accepted.sum()) - before) / (len(self.temp_of) * self.N * n)
             self.attempted += len(self.temp_of) * self.N * n
             self.variant_sweeps[name] = self.variant_sweeps.get(name, 0) + n
@@ -223,7 +225,7 @@ def lacks_flips(model: Model, *, heatbath: bool = False, energy: bool = False) -
     """What a single-flip sampler misses in ``model``, or ``None``."""
     if model.flips is None:
         return "single-flip moves (Model.flips: a FlipMoves with delta/apply and a Metropolis table)"
-    if heatbath and model.flips.heatbath_table is None:
+    if heatbath and model.flips.heatbath_table is None and not model.flips.continuous:
         return "a heat-bath table (FlipMoves.heatbath_table)"
     if energy and model.flips.energy is None:
         return "an energy (FlipMoves.energy) for replica exchange"

@@ -29,7 +29,8 @@ def _run(model: Model, case, sweeps: int) -> tuple[np.ndarray, int]:
                        case.dis, metropolis_rows(case.tables), case.kfree, case.random_site, slots, temp_of, np.ones(1),
                        sweeps, 0, 1, 0, case.rngs, ladder_rng, out, 0, accepted, z, z.copy(),
                        np.zeros(len(case.rngs), np.int64), np.zeros(1, np.int64),
-                       fused=(v.fused.get("metropolis/random"), v.fused.get("metropolis/sequential")))
+                       fused=(v.fused.get("metropolis/random"), v.fused.get("metropolis/sequential")),
+                       continuous=flips.continuous)
     return out, int(accepted.sum())
 
 

@@ -23,6 +23,16 @@ from pipeline.stats import bin_means, binned_error, jackknife, tau_int
 CONVERGENCE_Z = 4.0
 """First- and second-half means of each convergence observable must agree within this many σ."""
 
+N_WINDOWS = 4
+"""Logarithmic windows of the measurements: window w holds measurements n/2^(w+1) .. n/2^w (w = 0 the
+last half, 1 the quarter before it, ...)."""
+WINDOW_BINS = 16
+"""Bins per window for its error (fewer where the window is shorter)."""
+EQUILIBRATION_P = 1e-4
+"""A point fails the log-binning check when its last two windows differ with a two-sided p-value below this
+(Welch's t with the windows' bins: a Gaussian 3.9σ; a t-test, since errors from 16 bins are themselves
+uncertain and a plain 4σ cut on them flags ~0.5 % of well-equilibrated points)."""
+
 VarSpec = tuple[tuple[str, ...], str, dict[str, str]]
 """(extra dimensions beyond the grid's, dtype, attributes) of one stored variable."""
 
@@ -32,6 +42,9 @@ def stored_variables(model: Model) -> dict[str, VarSpec]:
     out: dict[str, VarSpec] = {}
     for o in model.observables:
         attrs = {"long_name": o.long_name, "units": o.units}
+        if o.statistic == "min":
+            out[o.name] = ((), "f8", attrs | {"description": "minimum over the measurements of the chains"})
+            continue
         if o.dims:
             out[o.name] = (o.dims, "f8", attrs | {"description": "mean over the measurements of the chains"})
             out[f"{o.name}_err"] = (o.dims, "f8", {"long_name": f"standard error of {o.name} (binning)",
@@ -47,7 +60,63 @@ def stored_variables(model: Model) -> dict[str, VarSpec]:
         out[f"{d.name}_err"] = ((), "f8", {"long_name": f"jackknife error of {d.name}", "units": d.units})
     out["converged"] = ((), "bool", {"long_name": "first and second halves of the measurements agree "
                                                   "within 4 standard errors"})
+    for name in model.windows:
+        unit = {"units": next(o.units for o in model.observables if o.name == name)}
+        out[f"{name}_windows"] = (("window",), "f8", {"long_name": f"mean of {name} over logarithmic windows of "
+                                                                   "the measurements (window w: n/2^(w+1)..n/2^w)"}
+                                  | unit)
+        out[f"{name}_windows_err"] = (("window",), "f8", {"long_name": f"standard error of {name}_windows "
+                                                                       "(binning inside the window)"} | unit)
+    if model.windows:
+        out["equilibrated"] = ((), "bool", {"long_name": "the last half of the measurements agrees with the quarter "
+                                                         "and the eighth before it (Welch t-tests, p >= 1e-4) for "
+                                                         + ", ".join(model.windows)})
     return out
+
+
+def log_windows(x: np.ndarray, n_windows: int = N_WINDOWS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Means, binned errors and bin counts of ``x`` over windows n/2^(w+1) .. n/2^w, w = 0 (the last half)
+    upward. A window shorter than 2 measurements gives NaN."""
+    n = x.size
+    means, errs = np.full(n_windows, np.nan), np.full(n_windows, np.nan)
+    k = np.zeros(n_windows, np.int64)
+    for w in range(n_windows):
+        seg = x[n >> (w + 1): n >> w]
+        if seg.size >= 2:
+            k[w] = min(WINDOW_BINS, seg.size)
+            b = bin_means(seg, int(k[w]))
+            means[w], errs[w] = float(b.mean()), float(binned_error(b))
+    return means, errs, k
+
+
+CHECKED_WINDOWS = (1, 2)
+"""Windows compared with the last half (window 0) per point; the earliest (n/16..n/8, 16 short bins) is
+left to the disorder-level check of the reductions, where errors come from the spread over samples."""
+
+
+def windows_agree(m: np.ndarray, e: np.ndarray, k: np.ndarray) -> bool:
+    """Whether windows 1 and 2 (the quarter and the eighth before the last half) agree with window 0:
+    Welch's t-test of their means, two-sided p >= :data:`EQUILIBRATION_P` each. The stored means average
+    every measurement, so a drift in any checked window biases them: each is tested against the last half."""
+    from scipy.stats import t as student_t
+
+    if not np.isfinite(m[0]) or k[0] < 2:
+        return False
+    for w in CHECKED_WINDOWS:
+        if k[w] < 2:
+            continue
+        diff = abs(m[0] - m[w])
+        if not np.isfinite(diff):
+            return False
+        if diff == 0:
+            continue
+        v0, v1 = e[0] ** 2, e[w] ** 2
+        if v0 + v1 == 0:
+            return False
+        dof = (v0 + v1) ** 2 / (v0**2 / (k[0] - 1) + v1**2 / (k[w] - 1))
+        if 2.0 * student_t.sf(diff / np.sqrt(v0 + v1), dof) < EQUILIBRATION_P:
+            return False
+    return True
 
 
 def summarize_point(model: Model, coords: Mapping[str, Any], series: Mapping[str, np.ndarray],
@@ -68,6 +137,9 @@ def summarize_point(model: Model, coords: Mapping[str, Any], series: Mapping[str
     bins: dict[str, np.ndarray] = {}
     for obs in model.observables:
         x = np.asarray(series[obs.name], dtype=np.float64)
+        if obs.statistic == "min":
+            out[obs.name] = float(x.min())
+            continue
         if obs.dims:  # (n_meas, n_coord): bins along the measurements
             b = bin_means(x.T, n_bins)
             out[obs.name] = b.mean(axis=-1)
@@ -95,6 +167,13 @@ def summarize_point(model: Model, coords: Mapping[str, Any], series: Mapping[str
         if diff > 0 and not diff <= CONVERGENCE_Z * sigma:
             ok = False
     out["converged"] = ok
+    equilibrated = True
+    for name in model.windows:
+        m, e, k = log_windows(np.asarray(series[name], dtype=np.float64))
+        out[f"{name}_windows"], out[f"{name}_windows_err"] = m, e
+        equilibrated &= windows_agree(m, e, k)
+    if model.windows:
+        out["equilibrated"] = equilibrated
     return out
 
 

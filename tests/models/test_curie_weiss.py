@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -16,9 +11,9 @@ from pipeline.samplers.base import ChainSet
 from pipeline.samplers.bench import bench
 from pipeline.samplers.driver import run_point
 from pipeline.theory.exact import curie_weiss_exact
+from tests.models import _c_reference as c_reference
 
 MODEL = get_model("curie_weiss")
-PERF = Path(__file__).resolve().parents[3] / "shared" / "perf-reference"
 
 
 def _combined(model, N, T, sampler, seeds, workflow_seed=11):
@@ -85,16 +80,11 @@ def test_streams_depend_on_coordinates_not_order():
     assert not np.array_equal(a["m_abs_bins"], d["m_abs_bins"])
 
 
-@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="no C compiler")
-@pytest.mark.skipif(not (PERF / "cw_metropolis.c").exists(), reason="shared/perf-reference not present")
 def test_kernel_is_a_faithful_port_of_the_C_reference(tmp_path):
     """Same stream, same draw order: the C program's sanity numbers are reproduced to every digit."""
-    cc = shutil.which("cc") or shutil.which("gcc")
-    exe = tmp_path / "cw_metropolis"
-    subprocess.run([cc, "-O2", "-std=c99", "-o", str(exe), str(PERF / "cw_metropolis.c"), "-lm"], check=True)
+    exe = c_reference.build("cw_metropolis", tmp_path)
     for N, T, sweeps, seed in [(1024, 1.0, 300, 1), (100, 0.7, 500, 42)]:
-        c = json.loads(subprocess.run([str(exe), str(N), str(T), str(sweeps), str(seed)], check=True,
-                                      capture_output=True, text=True).stdout)
+        c = c_reference.run(exe, N, T, sweeps, seed)
         py = bench(MODEL, N=N, T=T, sweeps=sweeps, seed=seed)
         assert f"{py['mean_abs_m']:.10f}" == f"{c['mean_abs_m']:.10f}"
         assert f"{py['e_final']:.10f}" == f"{c['e_final']:.10f}"

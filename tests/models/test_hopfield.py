@@ -1,10 +1,6 @@
 """Hopfield sampler: exact enumeration at N = 12, the Curie-Weiss gauge, dense == overlap chains, the C
 reference bit for bit, retrieval from noisy cues, and the model declaration."""
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +24,7 @@ from pipeline.samplers.driver import run_point
 from pipeline.spec.workflow import parse_workflow
 from pipeline.theory.exact import curie_weiss_exact
 from pipeline.theory.hopfield_exact import hopfield_exact
+from tests.models import _c_reference as c_reference
 
 MODEL = get_model("hopfield")
 WSEED = 20261127
@@ -154,31 +151,15 @@ def test_choose_dense_crossover():
     assert not choose_dense(100, 4, 0.0, 10**6)  # tiny P: the overlap test is already O(1)
 
 
-def _c_reference() -> Path | None:
-    here = Path(__file__).resolve()
-    for root in (here.parents[2], here.parents[3]):
-        src = root / "shared" / "perf-reference" / "hopfield_metropolis.c"
-        if src.exists():
-            return src
-    return None
-
-
 @pytest.fixture(scope="module")
 def c_program(tmp_path_factory):
-    src = _c_reference()
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if src is None or cc is None:
-        pytest.skip("no C compiler or no shared/perf-reference/hopfield_metropolis.c")
-    exe = tmp_path_factory.mktemp("cref") / "hopfield_metropolis"
-    subprocess.run([cc, "-O2", "-std=c99", "-o", str(exe), str(src), "-lm"], check=True)
-    return exe
+    return c_reference.build("hopfield_metropolis", tmp_path_factory.mktemp("cref"))
 
 
 @pytest.mark.parametrize("args", [(1000, 0.1, 0.3, 2000, 1), (301, 0.05, 0.2, 300, 7), (200, 0.3, 1.0, 300, 3)])
 def test_bench_matches_c_reference(c_program, args):
     N, alpha, T, sweeps, seed = args
-    out = subprocess.run([str(c_program), *map(str, args)], capture_output=True, text=True, check=True)
-    c = json.loads(out.stdout)
+    c = c_reference.run(c_program, *args)
     py = bench(MODEL, N=N, T=T, sweeps=sweeps, seed=seed, alpha=alpha)
     assert py["P"] == c["P"] and py["sweeps"] == c["sweeps"]
     for k in ("overlap0_final", "overlap0_mean", "e_final"):

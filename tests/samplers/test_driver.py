@@ -72,3 +72,31 @@ def test_P_q_opens_with_plain_xarray(tmp_path, client):
     np.testing.assert_allclose(ds["P_q"].sum("q").values, 1.0)
     q2 = (ds["q"] ** 2 * ds["P_q"]).sum("q")
     assert float(abs(q2 - ds["q2"]).max()) < 0.01
+
+
+def test_log_windows_cover_doubling_windows_from_the_end():
+    """Window w holds measurements n/2^(w+1) .. n/2^w: the last half, the quarter before it, ..."""
+    from pipeline.samplers.driver import log_windows
+
+    x = np.repeat([4.0, 3.0, 2.0, 1.0], [64, 64, 128, 256])  # n = 512: windows [256:], [128:256], [64:128], [32:64]
+    m, e, k = log_windows(x)
+    assert np.allclose(m, [1.0, 2.0, 3.0, 4.0]) and np.allclose(e, 0) and list(k) == [16, 16, 16, 16]
+
+
+def test_deliberately_short_runs_are_flagged_and_long_ones_pass():
+    """Must-show 2: an SK ladder at N = 256 down to T = 0.3 with no thermalisation and 100 sweeps still relaxes
+    (q^2 rising from its random start, energy falling) and its lowest point is flagged by the log-binning
+    check; the same ladder after 4000 thermalising sweeps, 6000 measured, passes at every T. The
+    disorder-level check of the reduction catches milder cases (tests/reduce/test_sk.py)."""
+    from pipeline.models import get_model
+    from pipeline.samplers import get_sampler
+    from pipeline.samplers.driver import run_unit
+
+    model, pt = get_model("sk"), get_sampler("parallel_tempering")
+    cl = [{"N": 256, "T": T, "seed": 0, "couplings": "gaussian"} for T in (0.3, 0.4, 0.5, 0.65, 0.8, 1.0)]
+    short = make_settings("parallel_tempering", thermalize=0, sweeps=100, bins=16)
+    _, pts, _ = run_unit(model, pt, cl, short, 1)
+    assert not pts[0]["equilibrated"]
+    long = make_settings("parallel_tempering", thermalize=4000, sweeps=6000, measure_every=2, bins=16)
+    _, pts, _ = run_unit(model, pt, cl, long, 1)
+    assert all(p["equilibrated"] for p in pts)
