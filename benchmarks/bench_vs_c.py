@@ -6,7 +6,7 @@ Builds the C programs of ``../shared/perf-reference`` (override with ``--perf-re
 and parameters, and prints the best flips/s of each and their ratio (numba / C), plus whether the
 sanity numbers agree (they do for a faithful port with the same seed). Usage::
 
-    python benchmarks/bench_vs_c.py            # Curie-Weiss N=1024 T=1, Hopfield N=1000 alpha=0.1 T=0.3
+    python benchmarks/bench_vs_c.py            # Curie-Weiss N=1024 T=1, Hopfield N=1000 alpha=0.1 T=0.3, SK N=512 T=0.8
     python benchmarks/bench_vs_c.py --repeat 5 --json
 """
 
@@ -29,6 +29,9 @@ CASES = {
                  "py": ["bench", "hopfield", "--N", "1000", "--alpha", "0.1", "--T", "0.3", "--sweeps",
                         "{sweeps}", "--seed", "{seed}"],
                  "sanity": ["overlap0_mean", "e_final", "acc_rate"]},
+    "sk": {"c": ["sk_metropolis", "512", "0.8", "{sweeps}", "{seed}"], "sweeps": 100000,
+           "py": ["bench", "sk", "--N", "512", "--T", "0.8", "--sweeps", "{sweeps}", "--seed", "{seed}"],
+           "sanity": ["e_final", "acc_rate"]},
 }
 
 

@@ -175,6 +175,20 @@ def test_bench_json():
     assert out["model"] == "curie_weiss" and out["N"] == 256 and out["flips_per_s"] > 0
 
 
+def test_bench_sk_json_reproduces_the_C_sanity_numbers_keys():
+    out = json.loads(cli("bench", "sk", "--N", 128, "--T", 0.8, "--sweeps", 100, "--json").stdout)
+    assert out["model"] == "sk" and out["N"] == 128 and out["flips_per_s"] > 0
+    assert -0.8 < out["e_final"] < -0.4 and 0 < out["acc_rate"] < 1
+
+
+def test_shipped_sk_workflows_validate():
+    """The quick and the full SK workflows load, with parallel tempering and reduce/plot on."""
+    root = Path(__file__).resolve().parents[1] / "workflows"
+    for name, points in (("sk_spin_glass.toml", 4 * 20 * 240), ("sk_spin_glass_full.toml", None)):
+        r = cli("validate", root / name)
+        assert "ok" in r.stdout and (points is None or f"{points} points" in r.stdout), r.stdout
+
+
 def _done(cat: Path, name: str) -> int:
     try:
         return int(xr.open_zarr(cat, group=name, consolidated=False)["done"].sum())

@@ -28,6 +28,7 @@ __all__ = ["HEAT_CAPACITY", "BenchCase", "Derived", "FlipMoves", "FlipVariant", 
 _REGISTRY = {
     "curie_weiss": "pipeline.models.curie_weiss",
     "hopfield": "pipeline.models.hopfield",
+    "sk": "pipeline.models.sk",
 }
 _cache: dict[str, Model] = {}
 
