@@ -51,15 +51,24 @@ def overlap_distribution(ds: xr.Dataset, result: dict[str, Any] | None, outdir: 
     return [Path(p) for p in plot_overlap_distribution(ds, result, Path(outdir))]
 
 
+def sk_spin_glass(ds: xr.Dataset, result: dict[str, Any] | None, outdir: Path) -> list[Path]:
+    """P(q) below and above T_c, g(T) and N^(2/3)[q²] crossings, e(N) extrapolation and swap acceptance
+    along the ladder (:mod:`pipeline.plot.sk`)."""
+    from pipeline.plot.sk import plot_sk
+
+    return [Path(p) for p in plot_sk(ds, result, Path(outdir))]
+
+
 #: Figure name -> ``figure(ds, result, outdir) -> paths``.
 FIGURES: dict[str, Figure] = {
     "ferromagnet_fss": ferromagnet_fss,
     "hopfield_phase_diagram": hopfield_phase_diagram,
     "overlap_distribution": overlap_distribution,
+    "sk_spin_glass": sk_spin_glass,
 }
 
 #: Figures drawn from the result of a reduction (the recipe of the same name).
-NEEDS_REDUCTION: frozenset[str] = frozenset({"ferromagnet_fss", "hopfield_phase_diagram"})
+NEEDS_REDUCTION: frozenset[str] = frozenset({"ferromagnet_fss", "hopfield_phase_diagram", "sk_spin_glass"})
 
 
 def get_figure(name: str) -> Figure:

@@ -14,6 +14,9 @@ Recipes
 ``hopfield_phase_diagram``
     Hopfield (α, T) phase diagram: α_c(T → 0) from the retrieval loss extrapolated in N, T_g(α) from
     spin-glass crossings (:mod:`pipeline.reduce.hopfield`).
+``sk_spin_glass``
+    SK spin glass from parallel-tempering ladders: equilibration checks, T_c from overlap Binder and
+    χ_SG crossings, e₀ extrapolated in N (:mod:`pipeline.reduce.sk`).
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ import xarray as xr
 from pydantic import BaseModel
 
 from pipeline.errors import ReductionError
-from pipeline.reduce import ferromagnet, hopfield
+from pipeline.reduce import ferromagnet, hopfield, sk
 from pipeline.reduce._settings import problems, toml_value
 from pipeline.reduce.ferromagnet import FerromagnetSettings
 from pipeline.reduce.hopfield import HopfieldSettings
+from pipeline.reduce.sk import SKSettings
 
 __all__ = ["RECIPES", "Recipe", "check_settings", "get_recipe", "parse_settings"]
 
@@ -73,6 +77,11 @@ def _run_hopfield(ds: xr.Dataset, settings: BaseModel) -> dict[str, Any]:
     return {"json": res, "text": hopfield.summary_text(res), "dataset": hopfield.reduction_dataset(res)}
 
 
+def _run_sk(ds: xr.Dataset, settings: BaseModel) -> dict[str, Any]:
+    res = sk.reduce_sk(ds, settings.model_dump())
+    return {"json": res, "text": sk.summary_text(res), "dataset": sk.reduction_dataset(res)}
+
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
@@ -91,6 +100,15 @@ RECIPES: dict[str, Recipe] = {
                  "T_g(alpha) from crossings of N^(2/3)[<q^2>](T) from random starts."),
             settings=HopfieldSettings,
             run=_run_hopfield,
+        ),
+        Recipe(
+            name="sk_spin_glass",
+            doc=("SK spin glass (dims N, T, seed, couplings; parallel-tempering ladders): ladders flagged by "
+                 "log-binning and round trips, the identity [e] = -(beta/2)(1 - [q2]), T_c from crossings of the "
+                 "overlap Binder ratio and of N^(2/3)[q2], e0 from the lowest quenched energies extrapolated "
+                 "in N."),
+            settings=SKSettings,
+            run=_run_sk,
         ),
     )
 }

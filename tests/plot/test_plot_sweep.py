@@ -24,10 +24,10 @@ def fm_ds():
 
 
 def test_registry():
-    assert set(FIGURES) == {"ferromagnet_fss", "hopfield_phase_diagram", "overlap_distribution"}
+    assert set(FIGURES) == {"ferromagnet_fss", "hopfield_phase_diagram", "overlap_distribution", "sk_spin_glass"}
     assert NEEDS_REDUCTION <= set(FIGURES) and "overlap_distribution" not in NEEDS_REDUCTION
     with pytest.raises(SpinsweepError, match=r"no figure 'x'; available: ferromagnet_fss, hopfield_phase_diagram, "
-                                             r"overlap_distribution"):
+                                             r"overlap_distribution, sk_spin_glass"):
         get_figure("x")
 
 

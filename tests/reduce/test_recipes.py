@@ -22,8 +22,8 @@ from ._synth import ferromagnet_dataset
 from .test_hopfield_reduce import synth
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL_RECIPE = {"curie_weiss": "ferromagnet_fss", "hopfield": "hopfield_phase_diagram"}
-FM, HOP = "ferromagnet_fss", "hopfield_phase_diagram"
+MODEL_RECIPE = {"curie_weiss": "ferromagnet_fss", "hopfield": "hopfield_phase_diagram", "sk": "sk_spin_glass"}
+FM, HOP, SK = "ferromagnet_fss", "hopfield_phase_diagram", "sk_spin_glass"
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +40,12 @@ def fm_ds():
 
 
 def test_registry_names_and_lookup():
-    assert set(RECIPES) == {FM, HOP}
+    assert set(RECIPES) == {FM, HOP, SK}
     for name, r in RECIPES.items():
         assert r.name == name and r.doc and callable(r.run)
         assert r.settings.model_config.get("extra") == "forbid"
     with pytest.raises(ReductionError, match=r"no reduction recipe 'sk_fss'; available: ferromagnet_fss, "
-                                             r"hopfield_phase_diagram"):
+                                             r"hopfield_phase_diagram, sk_spin_glass"):
         get_recipe("sk_fss")
 
 
@@ -113,7 +113,7 @@ def test_typo_key_is_refused_with_the_allowed_keys():
     ([HOP], "Tg_exponent", "2/3", "[reduce] Tg_exponent = '2/3': expected a number"),
     ([HOP], "forms", ["N^-1/2", "log"],
      "[reduce] forms = ['N^-1/2', 'log']: item 2 = 'log': expected 'N^-1/2', 'N^-1', 'N^-1/2+N^-1', 'N^-1/3', "
-     "'N^-2/3' or 'N^-1+N^-2'"),
+     "'N^-2/3', 'N^-2/3+N^-1', 'N^-2/3+N^-4/3' or 'N^-1+N^-2'"),
     ([HOP], "forms", [], "[reduce] forms = []: expected a list of at least 1 value(s)"),
     ([HOP], "T_retrieval", [0.1, -0.05], "[reduce] T_retrieval = [0.1, -0.05]: item 2 = -0.05: expected a value > 0"),
     ([HOP], "T_retrieval", [0.1, 0.05], "[reduce] T_retrieval = [0.1, 0.05]: expected strictly increasing values"),
