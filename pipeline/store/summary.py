@@ -35,14 +35,20 @@ def describe(cat: Catalog, name: str) -> str:
         lines.append(f"  {d} ({len(vals)}): {shown}{', ...' if len(vals) > 10 else ''}")
     layout = cat.layout(name)
     base = sorted(v for v in layout.point_variables() if not v.endswith(("_err", "_bins"))
-                  and not v.startswith("tau_int_") and v != "converged")
-    lines.append("  variables: " + ", ".join(base) + " (each with _err; scalar observables with tau_int_ and _bins)")
+                  and not v.startswith("tau_int_") and v not in ("converged", "equilibrated"))
+    vars_ = layout.point_variables()
+    bare = [v for v in base if f"{v}_err" not in vars_]
+    lines.append("  variables: " + ", ".join(base) + " (each with _err"
+                 + (f" but {', '.join(bare)}" if bare else "") + "; scalar observables with tau_int_ and _bins)")
     if layout.ladder_variables():
         lines.append("  ladder variables: " + ", ".join(layout.ladder_variables()) + " (per ladder: "
                      + ", ".join(layout.ladder_dims) + ")")
     if "converged" in ds:
         conv = ds["converged"].values[done]
         lines.append(f"  converged: {int(conv.sum())}/{int(done.sum())} done points pass the halves check")
+    if "equilibrated" in ds:
+        eq = ds["equilibrated"].values[done]
+        lines.append(f"  equilibrated: {int(eq.sum())}/{int(done.sum())} done points pass the log-binning check")
     lines.append(f"  workflow seed: {attrs.get('workflow_seed')}, spec hash {attrs.get('spec_hash')}")
     lines.append(f"  created {attrs.get('created')} on {attrs.get('host')}; last run "
                  f"{attrs.get('last_run_start', '-')} .. {attrs.get('last_run_end', '-')}")

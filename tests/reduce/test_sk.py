@@ -154,3 +154,13 @@ def test_figure_is_written(small, tmp_path):
     reduce_sweep(cat, "sk_small")
     paths = plot_sweep(cat, "sk_small", tmp_path)
     assert [p.name for p in paths] == ["sk_spin_glass.png"] and paths[0].stat().st_size > 20000
+
+
+def test_catalog_show_reports_the_equilibration_flags(small):
+    from pipeline.store.summary import describe
+
+    cat, ds = small
+    text = describe(cat, "sk_small")
+    n = int(ds["done"].sum())
+    assert f"equilibrated: {int(ds['equilibrated'].values[ds['done'].values].sum())}/{n}" in text
+    assert "each with _err but e_min" in text
