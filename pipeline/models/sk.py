@@ -48,7 +48,7 @@ from pipeline.models._base import (
     Observable,
     Param,
 )
-from pipeline.rng.xoshiro import gauss, random_signs, seed_state, sign, uniform
+from pipeline.rng.xoshiro import gauss, random_signs, seed_state, sign
 
 # state = (sigma int8[C, N], h float64[C, N] local fields); dis = (J float64[N, N],).
 # Kernels take these three arrays as arguments, then the chain c (and site i, or the replicas).
@@ -89,30 +89,6 @@ def apply(sigma, h, J, c, i):
 
 
 @njit(cache=True)
-def metropolis_sequential(sigma, h, J, c, row, kfree, last, rng):
-    """One sequential Metropolis sweep of chain c on one-dimensional views of its spins and fields.
-
-    The generic loop's chain bit for bit (same decisions, same draws, the same additions in the same
-    order; tested); the views let LLVM keep the row update's pointers in registers.
-    """
-    N = sigma.shape[1]
-    s = sigma[c]
-    hc = h[c]
-    beta = row[0]
-    accepted = 0
-    for i in range(N):
-        d = 2.0 * s[i] * hc[i]
-        if d <= 0.0 or uniform(rng) < np.exp(-beta * d):
-            s[i] = -s[i]
-            two_s = 2.0 * s[i]
-            Ji = J[i]
-            for j in range(N):
-                hc[j] += two_s * Ji[j]
-            accepted += 1
-    return accepted
-
-
-@njit(cache=True)
 def energy(sigma, h, J, c):
     """Total energy H = −½ Σ_i σ_i h_i of chain c."""
     e = 0.0
@@ -125,26 +101,20 @@ def energy(sigma, h, J, c):
 def quench_energy(J, s0, h0):
     """Energy of the local minimum that greedy sequential descent reaches from (s0, h0) (copies).
 
-    Sweeps i = 0..N−1 flipping every spin with ΔE = 2σ_i h_i < 0 until a sweep flips none: a
-    single-flip-stable configuration, energy ≤ the start's.
+    Sweeps i = 0..N−1 flipping every spin with ΔE = 2σ_i h_i < 0 (the moves :func:`delta` / :func:`apply`)
+    until a sweep flips none: a single-flip-stable configuration, energy ≤ the start's.
     """
     N = s0.size
-    s = s0.copy()
-    h = h0.copy()
+    s = s0.copy().reshape(1, N)
+    h = h0.copy().reshape(1, N)
     changed = True
     while changed:
         changed = False
         for i in range(N):
-            if s[i] * h[i] < 0.0:
-                s[i] = -s[i]
-                two_s = 2.0 * s[i]
-                for j in range(N):
-                    h[j] += two_s * J[i, j]
+            if delta(s, h, J, 0, i) < 0.0:
+                apply(s, h, J, 0, i)
                 changed = True
-    e = 0.0
-    for i in range(N):
-        e += s[i] * h[i]
-    return -0.5 * e
+    return energy(s, h, J, 0)
 
 
 @njit(cache=True)
@@ -231,7 +201,7 @@ def sweep_cost(dis) -> float:
 
 
 FLIPS = FlipMoves(
-    variants=(FlipVariant("fields", delta, apply, fused={"metropolis/sequential": metropolis_sequential}),),
+    variants=(FlipVariant("fields", delta, apply),),
     energy=energy,
     metropolis_table=None,
     site_order="sequential",

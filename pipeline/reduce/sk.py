@@ -149,14 +149,12 @@ def _per_size(d: xr.Dataset, flags, s) -> list[dict[str, Any]]:
         if keep.sum() < 2:
             raise ReductionError(f"{WHAT}: N = {int(N)} has {int(keep.sum())} usable samples of {seeds.size} "
                                  f"({len(flagged)} flagged); at least 2 are needed for error bars")
-        row = {"N": int(N), "seeds": seeds[keep].tolist(), "n_flagged": len(flagged)}
+        row = {"N": int(N), "seeds": seeds[keep].tolist()}
         for var in ("energy", "q2", "q4", "e_min"):
             row[var] = dn[var].values[:, keep].astype(float)
         for var in ("energy_windows", "q2_windows"):
             if var in dn:
                 row[var] = dn[var].transpose("T", "seed", "window").values[:, keep].astype(float)
-        if "P_q" in dn:
-            row["P_q"] = dn["P_q"].transpose("T", "seed", "q").values[:, keep].astype(float)
         if "swap_acceptance" in dn:
             row["swap"] = dn["swap_acceptance"].transpose("seed", "T_pair").values[keep].astype(float)
         if "round_trips" in dn:
@@ -256,7 +254,11 @@ def binder_crossings_sk(sizes, T, s, rng) -> dict[str, Any]:
 
 
 def ground_state(sizes, s, rng) -> dict[str, Any]:
-    """e₀ from [e_gs](N), e_gs = min over the ladder of the quenched energies, extrapolated in N."""
+    """e₀ from [e_gs](N), e_gs = min over the ladder of the quenched energies, extrapolated in N.
+
+    The per-size table (``N``, ``e_gs``, ``e_gs_err``) is always returned; the extrapolation's keys are
+    None, with ``failed`` saying why, when no form can be fitted.
+    """
     rows = [r for r in sizes if s["e0_sizes"] is None or r["N"] in s["e0_sizes"]]
     Ns = np.array([r["N"] for r in rows], float)
     B = int(s["n_boot"])
@@ -265,10 +267,15 @@ def ground_state(sizes, s, rng) -> dict[str, Any]:
         egs = r["e_min"].min(axis=0)  # per sample: lowest over the ladder
         y.append(egs.mean()), err.append(_sem(egs))
         boot.append(egs[_boot_index(rng, egs.size, B)].mean(-1))
-    ex = extrapolate_forms(Ns, y, err, np.column_stack(boot), forms=tuple(s["e0_forms"]),
-                           what=f"{WHAT}: e0 extrapolation", quantity="e_gs")
-    return {**ex, "N": Ns.astype(int).tolist(), "e_gs": [float(v) for v in y], "e_gs_err": [float(v) for v in err],
-            "parisi": E0_PARISI}
+    table = {"N": Ns.astype(int).tolist(), "e_gs": [float(v) for v in y], "e_gs_err": [float(v) for v in err],
+             "parisi": E0_PARISI}
+    try:
+        ex = extrapolate_forms(Ns, y, err, np.column_stack(boot), forms=tuple(s["e0_forms"]),
+                               what=f"{WHAT}: e0 extrapolation", quantity="e_gs")
+    except ReductionError as e:
+        return {**table, "value": None, "err": None, "err_stat": None, "err_sys": None, "forms": {},
+                "skipped": {}, "failed": str(e)}
+    return {**ex, **table}
 
 
 def reduce_sk(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -289,14 +296,9 @@ def reduce_sk(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -> dict
         tc = {k: {"value": None, "err": None, "err_stat": None, "err_sys": None, "estimate": s["Tc_estimate"],
                   "crossings": [], "pairs_without_crossing": []} for k in ("g", "chi")}
         tc["curves"] = None
-    try:
-        e0 = ground_state(sizes, s, rng)
-    except ReductionError as err:
-        failed["e0"] = str(err)
-        e0 = {"value": None, "err": None, "err_stat": None, "err_sys": None, "parisi": E0_PARISI, "forms": {},
-              "skipped": {}, "N": [r["N"] for r in sizes],
-              "e_gs": [float(r["e_min"].min(0).mean()) for r in sizes],
-              "e_gs_err": [float(_sem(r["e_min"].min(0))) for r in sizes]}
+    e0 = ground_state(sizes, s, rng)
+    if "failed" in e0:
+        failed["e0"] = e0["failed"]
     ladder: dict[str, Any] = {"T": T.tolist()}
     if all("swap" in r for r in sizes):
         ladder["swap_acceptance_min"] = float(min(np.nanmin(r["swap"]) for r in sizes))
@@ -306,10 +308,6 @@ def reduce_sk(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -> dict
         ladder["round_trips_min"] = int(min(r["trips"].min() for r in sizes))
         ladder["round_trips"] = {str(r["N"]): {"min": int(r["trips"].min()), "median": float(np.median(r["trips"]))}
                                  for r in sizes}
-    pq = {}
-    if all("P_q" in r for r in sizes):
-        pq = {"q": [float(v) for v in d["q"].values],
-              "P_q": {str(r["N"]): r["P_q"].mean(1).tolist() for r in sizes}}
     flagged = [{"N": N, "seed": seed, "why": why} for N, f in flags.items() for seed, why in f.items()]
     return {
         "Tc": {k: tc["g"][k] for k in ("value", "err", "err_stat", "err_sys", "estimate")} | {
@@ -335,7 +333,6 @@ def reduce_sk(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -> dict
         },
         "failed": failed,
         "curves": tc["curves"],
-        "P_q": pq,
         "method": {
             "Tc": "crossings of g = (3 - [q4]/[q2]^2)/2 of successive sizes (local quadratic fit), bootstrap over "
                   f"samples; {s['Tc_estimate']} of the pairs, systematic = |largest pair - mean|/2",

@@ -29,9 +29,10 @@ last half, 1 the quarter before it, ...)."""
 WINDOW_BINS = 16
 """Bins per window for its error (fewer where the window is shorter)."""
 EQUILIBRATION_P = 1e-4
-"""A point fails the log-binning check when its last two windows differ with a two-sided p-value below this
-(Welch's t with the windows' bins: a Gaussian 3.9σ; a t-test, since errors from 16 bins are themselves
-uncertain and a plain 4σ cut on them flags ~0.5 % of well-equilibrated points)."""
+"""A point fails the log-binning check when a checked window (:data:`CHECKED_WINDOWS`) differs from the last
+half with a two-sided p-value below this (Welch's t with the windows' bins: a Gaussian 3.9σ; a t-test, since
+errors from 16 bins are themselves uncertain and a plain 4σ cut on them flags ~0.5 % of well-equilibrated
+points)."""
 
 VarSpec = tuple[tuple[str, ...], str, dict[str, str]]
 """(extra dimensions beyond the grid's, dtype, attributes) of one stored variable."""

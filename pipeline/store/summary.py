@@ -34,10 +34,10 @@ def describe(cat: Catalog, name: str) -> str:
         shown = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in vals[:10].tolist())
         lines.append(f"  {d} ({len(vals)}): {shown}{', ...' if len(vals) > 10 else ''}")
     layout = cat.layout(name)
-    base = sorted(v for v in layout.point_variables() if not v.endswith(("_err", "_bins"))
+    stored = layout.point_variables()
+    base = sorted(v for v in stored if not v.endswith(("_err", "_bins"))
                   and not v.startswith("tau_int_") and v not in ("converged", "equilibrated"))
-    vars_ = layout.point_variables()
-    bare = [v for v in base if f"{v}_err" not in vars_]
+    bare = [v for v in base if f"{v}_err" not in stored]
     lines.append("  variables: " + ", ".join(base) + " (each with _err"
                  + (f" but {', '.join(bare)}" if bare else "") + "; scalar observables with tau_int_ and _bins)")
     if layout.ladder_variables():
