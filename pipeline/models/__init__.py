@@ -13,6 +13,7 @@ from pipeline.errors import SpecError
 from pipeline.models._base import (
     HEAT_CAPACITY,
     BenchCase,
+    BlockMoves,
     Derived,
     FlipMoves,
     FlipVariant,
@@ -21,7 +22,7 @@ from pipeline.models._base import (
     Param,
 )
 
-__all__ = ["HEAT_CAPACITY", "BenchCase", "Derived", "FlipMoves", "FlipVariant", "Model", "Observable", "Param",
+__all__ = ["HEAT_CAPACITY", "BenchCase", "BlockMoves", "Derived", "FlipMoves", "FlipVariant", "Model", "Observable", "Param",
            "available", "get_model"]
 
 # name -> module that defines MODEL
@@ -29,6 +30,7 @@ _REGISTRY = {
     "curie_weiss": "pipeline.models.curie_weiss",
     "hopfield": "pipeline.models.hopfield",
     "sk": "pipeline.models.sk",
+    "rbm": "pipeline.models.rbm",
 }
 _cache: dict[str, Model] = {}
 

@@ -187,12 +187,34 @@ class FlipMoves:
     prepare: Callable | None = None
     sweep_cost: Callable | None = None
     continuous: bool = False
+    proposal: bool = False
+    """``delta(*state, *dis, c, i, rng) -> ΔE`` draws a random proposal at site ``i`` from the chain's stream
+    and stores it in the chain's state for ``apply`` (e.g. a rotation of two continuous weights); the
+    proposal must be symmetric. Implies ``continuous``; Metropolis only (no heat bath)."""
 
     def variant(self, name: str) -> FlipVariant:
         for v in self.variants:
             if v.name == name:
                 return v
         raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class BlockMoves:
+    """What block Gibbs needs of a two-layer model (an RBM): its two conditionals, each sampled whole.
+
+    Given one layer the units of the other are independent, so a layer is drawn at once:
+    ``hidden(*state, *dis, c, beta, rng)`` draws every hidden unit of chain ``c`` from P(h | v) at inverse
+    temperature ``beta`` from the chain's stream ``rng``, ``visible(...)`` every visible unit from P(v | h);
+    one sweep is ``hidden`` then ``visible``. ``energy(*state, *dis, c) -> float`` is the joint energy
+    (for measurements and replica exchange); ``sweep_cost(dis)`` the relative work of one sweep of one
+    chain (sizes the compiled chunks).
+    """
+
+    hidden: Callable
+    visible: Callable
+    energy: Callable
+    sweep_cost: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -247,9 +269,12 @@ class Model:
         first, int8[C, N]), drawn from their thermal streams (uint64[C, 4], advanced in place).
     flips : FlipMoves, optional
         Single-flip moves (what Metropolis, heat bath and parallel tempering need).
+    blocks : BlockMoves, optional
+        The two conditionals of a two-layer model (what block Gibbs needs).
     measure : numba function
         ``measure(*state, *dis, chains, row)``: one measurement of the replicas ``chains`` (int64[R]) of
-        one temperature into ``row`` (``record_width`` entries of ``record_dtype``).
+        one temperature into ``row`` (``record_width`` entries of ``record_dtype``; ``record_width`` may be
+        a function of the disorder, e.g. one column per pattern).
     series : callable
         ``series(records, coords, dis) -> {observable: time series}`` from the records (n_meas, width);
         an array observable's series has shape (n_meas, len(coordinate)).
@@ -269,6 +294,9 @@ class Model:
         which ``spinsweep bench`` runs through the production sampler loop.
     sampler_options : mapping of Param
         Model options set in ``[sampler] options`` (e.g. the noise of ``noisy`` starts).
+    constraints : callable, optional
+        ``constraints(grid) -> [(key, value, why), ...]``: what the grid's values violate together (e.g. an
+        even N with ±1 inputs), checked by ``spinsweep validate`` before anything runs.
     windows : tuple of str
         Scalar observables whose means over logarithmic windows of the measurements are stored (the
         last half, the quarter before it, ...) with an ``equilibrated`` flag: the equilibration check of
@@ -283,11 +311,12 @@ class Model:
     draw_disorder: Callable
     init_state: Callable
     measure: Callable
-    record_width: int
+    record_width: int | Callable[[tuple], int]
     series: Callable
     cost: Callable[[Coords, Any], float]
     convergence: tuple[str, ...]
     flips: FlipMoves | None = None
+    blocks: BlockMoves | None = None
     record_dtype: Any = np.int64
     replicas: int = 1
     min_N: int = 2
@@ -299,6 +328,7 @@ class Model:
     disorder: bool = False
     sampler_options: Mapping[str, Any] = field(default_factory=dict)
     windows: tuple[str, ...] = ()
+    constraints: Callable[[Mapping[str, tuple]], list[tuple[str, Any, str]]] | None = None
 
     @property
     def outer_params(self) -> tuple[Param, ...]:

@@ -1,6 +1,6 @@
 """Samplers drive models: Metropolis, heat bath and parallel tempering over chains of any model that
-exposes the pieces they need (see :mod:`pipeline.samplers.base`). One module per sampler, one line in
-the registry; block Gibbs for two-layer models (RBMs) will sit beside them as ``block_gibbs``.
+exposes the pieces they need (see :mod:`pipeline.samplers.base`), and block Gibbs over two-layer models
+(RBMs). One module per sampler, one line in the registry.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ _REGISTRY = {
     "metropolis": "pipeline.samplers.metropolis",
     "heatbath": "pipeline.samplers.heatbath",
     "parallel_tempering": "pipeline.samplers.parallel_tempering",
+    "block_gibbs": "pipeline.samplers.block_gibbs",
 }
 _cache: dict[str, Sampler] = {}
 

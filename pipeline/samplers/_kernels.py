@@ -47,13 +47,18 @@ def _track_ends(slots, walker_state, trips):
 _COMPILED: dict = {}
 
 
-def chain_run(rule: str, delta, apply, energy, measure, *args, fused=(None, None), continuous=False):
+def chain_run(rule: str, delta, apply, energy, measure, *args, fused=(None, None), continuous=False,
+              proposal=False):
     """Advance every chain ``n_sweeps`` sweeps; swap, measure and count along the way.
 
     ``fused`` = (random-site sweep, sequential sweep): a model's own one-chain sweep for this rule and
     schedule (:attr:`~pipeline.models.FlipVariant.fused`), used instead of the generic site loop where
     given; tested to be the same chain. ``continuous``: ``delta`` returns ΔE itself (a model with
     continuous couplings, :attr:`~pipeline.models.FlipMoves.continuous`) and ``tables[t, 0]`` is β_t.
+    ``proposal``: ``delta`` also takes the chain's stream and draws a random proposal
+    (:attr:`~pipeline.models.FlipMoves.proposal`). Rule ``"block_gibbs"``: ``delta`` and ``apply`` are a
+    two-layer model's hidden and visible conditionals (:class:`~pipeline.models.BlockMoves`), each called
+    once per chain and sweep with β_t = ``tables[t, 0]``.
 
     The loop is specialised to (``rule``, ``delta``, ``apply``, ``energy``, ``measure``) by
     :func:`_make_chain_run`, compiled once per process and combination, so that numba inlines the model's
@@ -85,7 +90,7 @@ def chain_run(rule: str, delta, apply, energy, measure, *args, fused=(None, None
         Counters updated in place (accepted moves per chain; swaps per temperature pair; round trips per
         replica ladder).
     """
-    key = (rule, delta, apply, energy, measure, len(args[0]), len(args[1]), *fused, continuous)
+    key = (rule, delta, apply, energy, measure, len(args[0]), len(args[1]), *fused, continuous, proposal)
     fn = _COMPILED.get(key)
     if fn is None:
         fn = _COMPILED[key] = _make_chain_run(*key)
@@ -140,6 +145,21 @@ if new != s:
 """,
 }
 
+_PROPOSAL_BODY = """
+d = delta(ARRAYS, c, i, rng)
+if d <= 0.0 or uniform(rng) < np.exp(-row[0] * d):
+    apply(ARRAYS, c, i)
+    a += 1
+"""
+"""A random proposal (drawn by ``delta`` from the chain's stream, stored in the state for ``apply``),
+accepted with min(1, exp(−βΔE)): Metropolis with a symmetric proposal."""
+
+_BLOCK_BODY = """
+hidden(ARRAYS, c, row[0], rng)
+visible(ARRAYS, c, row[0], rng)
+"""
+"""Block Gibbs: every hidden unit given v, then every visible unit given h."""
+
 _TEMPLATE = """
 @njit(inline="always")
 def swap_round(ARRAYS, slots, temp_of, betas, ladder_rng, swap_tries, swap_acc):
@@ -173,10 +193,7 @@ def run(state, dis, tables, kfree, random_site, slots, temp_of, betas, n_sweeps,
             row = tables[temp_of[c]]
             rng = rngs[c]
             a = 0
-            if random_site:
-                RANDOM_16
-            else:
-                SEQUENTIAL_16
+            CHAIN_12
             accepted[c] += a
         done = sw0 + sw + 1
         if swap_every > 0 and n_t > 1 and done % swap_every == 0:
@@ -191,7 +208,7 @@ def run(state, dis, tables, kfree, random_site, slots, temp_of, betas, n_sweeps,
 
 
 def _make_chain_run(rule, delta, apply, energy, measure, n_state, n_dis, fused_random=None, fused_sequential=None,
-                    continuous=False):
+                    continuous=False, proposal=False):
     """Build the loop for one rule and model variant from :data:`_TEMPLATE` and :data:`_RULE_BODIES`.
 
     The state and disorder tuples are unpacked once into arrays ``A0, A1, ...`` that every model
@@ -199,24 +216,30 @@ def _make_chain_run(rule, delta, apply, energy, measure, n_state, n_dis, fused_r
     rather than called: a tuple item taken per attempt, or an array passed through a nested inlined
     call, costs an atomic reference-count increment and decrement per attempt (measured: 2-3x slower).
     """
-    if rule not in RULES:
-        raise ValueError(f"rule {rule!r}: expected one of {RULES}")
+    if rule not in (*RULES, "block_gibbs"):
+        raise ValueError(f"rule {rule!r}: expected one of {(*RULES, 'block_gibbs')}")
+    if proposal and rule != "metropolis":
+        raise ValueError("random proposals take the Metropolis rule")
     names = [f"A{k}" for k in range(n_state + n_dis)]
     unpack = "; ".join([f"A{k} = state[{k}]" for k in range(n_state)]
                        + [f"A{n_state + k} = dis[{k}]" for k in range(n_dis)])
     def indent(text, n):
         return "\n".join(" " * n + line for line in text.strip("\n").splitlines()).lstrip()
 
-    bodies = _CONTINUOUS_BODIES if continuous else _RULE_BODIES
-    body = "\n".join("    " + line for line in bodies[rule].strip("\n").splitlines())
-    random = ("a = fused_random(ARRAYS, c, row, kfree, last, rng)" if fused_random is not None else
-              "for _ in range(N):\n    i = index(rng, N)\n" + body)
-    sequential = ("a = fused_sequential(ARRAYS, c, row, kfree, last, rng)" if fused_sequential is not None else
-                  "for i in range(N):\n" + body)
-    src = (_TEMPLATE.replace("RANDOM_16", indent(random, 16)).replace("SEQUENTIAL_16", indent(sequential, 16))
+    if rule == "block_gibbs":
+        chain = _BLOCK_BODY
+    else:
+        rule_body = _PROPOSAL_BODY if proposal else (_CONTINUOUS_BODIES if continuous else _RULE_BODIES)[rule]
+        body = "\n".join("    " + line for line in rule_body.strip("\n").splitlines())
+        random = ("a = fused_random(ARRAYS, c, row, kfree, last, rng)" if fused_random is not None else
+                  "for _ in range(N):\n    i = index(rng, N)\n" + body)
+        sequential = ("a = fused_sequential(ARRAYS, c, row, kfree, last, rng)" if fused_sequential is not None else
+                      "for i in range(N):\n" + body)
+        chain = f"if random_site:\n    {indent(random, 4)}\nelse:\n    {indent(sequential, 4)}"
+    src = (_TEMPLATE.replace("CHAIN_12", indent(chain, 12))
            .replace("ARRAYS", ", ".join(names)).replace("UNPACK", unpack))
     namespace = {"njit": njit, "np": np, "uniform": uniform, "index": index, "delta": delta, "apply": apply,
-                 "energy": energy, "measure": measure, "track_ends": _track_ends, "fused_random": fused_random,
+                 "energy": energy, "measure": measure, "track_ends": _track_ends, "hidden": delta, "visible": apply, "fused_random": fused_random,
                  "fused_sequential": fused_sequential}
     exec(compile(src, f"<spinsweep chain_run {rule}>", "exec"), namespace)
     return namespace["run"]

@@ -108,7 +108,8 @@ class ChainSet:
     def __init__(self, model: Model, coords_list: Sequence[Mapping[str, Any]], settings: SamplerSettings,
                  workflow_seed: int, rule: str, replicas: int, variant: str | None = None):
         flips = model.flips
-        assert flips is not None
+        self.blocks = model.blocks if rule == "block_gibbs" else None
+        assert flips is not None or self.blocks is not None
         self.model, self.flips, self.settings = model, flips, settings
         self.coords = [dict(c) for c in coords_list]
         base = self.coords[0]
@@ -124,7 +125,7 @@ class ChainSet:
         self.N = int(self.state[0].shape[1])
         temps = np.array([float(c["T"]) for c in self.coords])
         self.betas = 1.0 / temps
-        if flips.continuous:  # the rules compute exp(−βΔE) per attempt from β in column 0
+        if self.blocks is not None or flips.continuous or flips.proposal:  # β in column 0
             self.tables, self.kfree = metropolis_rows(self.betas[:, None]), 0
         elif rule == "metropolis":
             acc, self.kfree = flips.metropolis_table(self.N, self.dis, temps)
@@ -132,7 +133,8 @@ class ChainSet:
         else:
             self.tables, self.kfree = flips.heatbath_table(self.N, self.dis, temps), 0
         self.rule = rule
-        order = flips.site_order if getattr(settings, "sites", "model") == "model" else settings.sites
+        order = flips.site_order if flips is not None and getattr(settings, "sites", "model") == "model" \
+            else getattr(settings, "sites", "sequential")
         self.random_site = order == "random"
         self.slots = np.arange(n_t * R, dtype=np.int64).reshape(n_t, R)
         self.temp_of = np.repeat(np.arange(n_t, dtype=np.int64), R)
@@ -143,9 +145,12 @@ class ChainSet:
         self.forced = variant  # run one move variant only (tests: every variant is the same chain)
         self.generic = False  # True: ignore the variants' fused sweeps (tests: they are the same chain)
         self.acc_rate: float | None = None
-        cost = flips.sweep_cost(self.dis) if flips.sweep_cost else float(self.N)
+        moves = self.blocks if self.blocks is not None else flips
+        cost = moves.sweep_cost(self.dis) if moves.sweep_cost else float(self.N)
         self.chunk = max(1, int(CHUNK_WORK // (len(self.temp_of) * cost)))
         self.variant_sweeps: dict[str, int] = {}
+        w = model.record_width
+        self.width = int(w(self.dis) if callable(w) else w)
         self.reset_counters()
 
     def reset_counters(self) -> None:
@@ -175,9 +180,11 @@ class ChainSet:
                 rec: int = 0) -> int:
         """Run ``n_sweeps`` sweeps of every chain, measuring every ``every``-th into ``out`` from row ``rec``."""
         if out is None:
-            out = np.empty((len(self.coords), 0, self.model.record_width), self.model.record_dtype)
+            out = np.empty((len(self.coords), 0, self.width), self.model.record_dtype)
         done = 0
         step = self.chunk if every == 0 else every * max(1, self.chunk // every)
+        if self.blocks is not None:
+            return self._advance_blocks(n_sweeps, step, every, swap_every, out, rec)
         while done < n_sweeps:
             n = min(step, n_sweeps - done)
             if self.acc_rate is None and len(self.flips.variants) > 1 and self.forced is None:  # a short pilot measures acceptance
@@ -193,10 +200,25 @@ class ChainSet:
                                      self.temp_of, self.betas, n, done, every, swap_every, self.rngs,
                                      self.ladder_rng, out, rec, self.accepted, self.swap_tries, self.swap_acc,
                                      self.walker_state, self.trips,
-                                     fused=self.fused(v), continuous=self.flips.continuous)
+                                     fused=self.fused(v), continuous=self.flips.continuous,
+                                     proposal=self.flips.proposal)
             self.acc_rate = (int(self.accepted.sum()) - before) / (len(self.temp_of) * self.N * n)
             self.attempted += len(self.temp_of) * self.N * n
             self.variant_sweeps[name] = self.variant_sweeps.get(name, 0) + n
+            done += n
+        return rec
+
+    def _advance_blocks(self, n_sweeps: int, step: int, every: int, swap_every: int, out: np.ndarray,
+                        rec: int) -> int:
+        """:meth:`advance` for block Gibbs: the model's two conditionals per chain and sweep."""
+        b, done = self.blocks, 0
+        while done < n_sweeps:
+            n = min(step, n_sweeps - done)
+            rec = _kernels.chain_run("block_gibbs", b.hidden, b.visible, b.energy, self.model.measure,
+                                     self.state, self.dis, self.tables, 0, False, self.slots, self.temp_of,
+                                     self.betas, n, done, every, swap_every, self.rngs, self.ladder_rng, out, rec,
+                                     self.accepted, self.swap_tries, self.swap_acc, self.walker_state, self.trips)
+            self.attempted += len(self.temp_of) * self.N * n
             done += n
         return rec
 
@@ -207,7 +229,7 @@ class ChainSet:
         self.reset_counters()
         every = int(s.measure_every)
         n_meas = int(s.sweeps) // every
-        out = np.empty((len(self.coords), n_meas, self.model.record_width), self.model.record_dtype)
+        out = np.empty((len(self.coords), n_meas, self.width), self.model.record_dtype)
         rec = self.advance(n_meas * every, every, swap_every, out, 0)
         assert rec == n_meas
         return out
@@ -225,6 +247,8 @@ def lacks_flips(model: Model, *, heatbath: bool = False, energy: bool = False) -
     """What a single-flip sampler misses in ``model``, or ``None``."""
     if model.flips is None:
         return "single-flip moves (Model.flips: a FlipMoves with delta/apply and a Metropolis table)"
+    if heatbath and model.flips.proposal:
+        return "a heat-bath rule (its moves are random proposals, for Metropolis only)"
     if heatbath and model.flips.heatbath_table is None and not model.flips.continuous:
         return "a heat-bath table (FlipMoves.heatbath_table)"
     if energy and model.flips.energy is None:
