@@ -6,7 +6,7 @@ Builds the C programs of ``../shared/perf-reference`` (override with ``--perf-re
 and parameters, and prints the best flips/s of each and their ratio (numba / C), plus whether the
 sanity numbers agree (they do for a faithful port with the same seed). Usage::
 
-    python benchmarks/bench_vs_c.py            # Curie-Weiss N=1024 T=1, Hopfield N=1000 alpha=0.1 T=0.3, SK N=512 T=0.8
+    python benchmarks/bench_vs_c.py            # CW N=1024 T=1, Hopfield N=1000 a=0.1 T=0.3, SK N=512 T=0.8, RBM 784x500
     python benchmarks/bench_vs_c.py --repeat 5 --json
 """
 
@@ -32,6 +32,10 @@ CASES = {
     "sk": {"c": ["sk_metropolis", "512", "0.8", "{sweeps}", "{seed}"], "sweeps": 100000,
            "py": ["bench", "sk", "--N", "512", "--T", "0.8", "--sweeps", "{sweeps}", "--seed", "{seed}"],
            "sanity": ["e_final", "acc_rate"]},
+    "rbm": {"c": ["rbm_gibbs", "784", "500", "{sweeps}", "{seed}"], "sweeps": 20000,
+            "py": ["bench", "rbm", "--Nv", "784", "--Nh", "500", "--T", "1.0", "--sweeps", "{sweeps}",
+                   "--seed", "{seed}"],
+            "sanity": ["mean_v", "mean_h", "e_final"]},
 }
 
 

@@ -151,11 +151,13 @@ def bench(
     N: Annotated[int, typer.Option("--N", help="number of spins")] = 1024,
     T: Annotated[float, typer.Option("--T", help="temperature")] = 1.0,
     alpha: Annotated[float | None, typer.Option("--alpha", help="load alpha = P/N (models with patterns)")] = None,
+    Nv: Annotated[int | None, typer.Option("--Nv", help="visible units (rbm; the same as --N)")] = None,
+    Nh: Annotated[int | None, typer.Option("--Nh", help="hidden units (rbm)")] = None,
     sweeps: Annotated[int, typer.Option("--sweeps", help="sweeps to time (0: about 2e8 flips)")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="seed of the stream (as in the C references)")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object")] = False,
 ) -> None:
-    """Time a model's kernel alone, single-threaded: attempted flips per second."""
+    """Time a model's kernel alone, single-threaded: attempted flips (RBM: unit updates) per second."""
     from pipeline.models import get_model
     from pipeline.samplers.bench import bench as run_bench
 
@@ -164,9 +166,14 @@ def bench(
         m = get_model(aliases.get(model, model))
         if m.bench is None:
             raise SpinsweepError(f"model {m.name!r} has no benchmark")
+        N = Nv if Nv is not None else N
         if N < m.min_N or T <= 0:
             raise SpinsweepError(f"--N {N} --T {T}: expected N >= {m.min_N} and T > 0")
         kwargs = {"alpha": alpha} if alpha is not None else {}
+        if Nh is not None:
+            if Nh < 1:
+                raise SpinsweepError(f"--Nh {Nh}: expected at least 1 hidden unit")
+            kwargs["Nh"] = Nh
         res = run_bench(m, N=N, T=T, sweeps=sweeps, seed=seed, **kwargs)
     except SpinsweepError as e:
         _fail(e)

@@ -31,6 +31,7 @@ _REGISTRY = {
     "hopfield": "pipeline.models.hopfield",
     "sk": "pipeline.models.sk",
     "rbm": "pipeline.models.rbm",
+    "perceptron": "pipeline.models.perceptron",
 }
 _cache: dict[str, Model] = {}
 

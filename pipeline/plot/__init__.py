@@ -59,16 +59,36 @@ def sk_spin_glass(ds: xr.Dataset, result: dict[str, Any] | None, outdir: Path) -
     return [Path(p) for p in plot_sk(ds, result, Path(outdir))]
 
 
+def learning_curves(ds: xr.Dataset, result: dict[str, Any] | None, outdir: Path) -> list[Path]:
+    """Perceptron errors and overlaps against αβ at high T and against α at low T, over the annealed theory
+    (:mod:`pipeline.plot.perceptron`)."""
+    from pipeline.plot.perceptron import plot_learning_curves
+
+    return [Path(p) for p in plot_learning_curves(ds, result, Path(outdir))]
+
+
+def rbm_retrieval(ds: xr.Dataset, result: dict[str, Any] | None, outdir: Path) -> list[Path]:
+    """RBM [m] over (α, T) for Gaussian and ±1 hidden units with the measured α_M(T) and the AGS Hopfield
+    lines, m(T) per N at the smallest load, and the KL of the quadratic approximation
+    (:mod:`pipeline.plot.rbm`)."""
+    from pipeline.plot.rbm import plot_rbm
+
+    return [Path(p) for p in plot_rbm(ds, result, Path(outdir))]
+
+
 #: Figure name -> ``figure(ds, result, outdir) -> paths``.
 FIGURES: dict[str, Figure] = {
     "ferromagnet_fss": ferromagnet_fss,
     "hopfield_phase_diagram": hopfield_phase_diagram,
+    "learning_curves": learning_curves,
     "overlap_distribution": overlap_distribution,
+    "rbm_retrieval": rbm_retrieval,
     "sk_spin_glass": sk_spin_glass,
 }
 
 #: Figures drawn from the result of a reduction (the recipe of the same name).
-NEEDS_REDUCTION: frozenset[str] = frozenset({"ferromagnet_fss", "hopfield_phase_diagram", "sk_spin_glass"})
+NEEDS_REDUCTION: frozenset[str] = frozenset({"ferromagnet_fss", "hopfield_phase_diagram", "learning_curves",
+                                             "rbm_retrieval", "sk_spin_glass"})
 
 
 def get_figure(name: str) -> Figure:

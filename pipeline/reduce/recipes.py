@@ -14,6 +14,11 @@ Recipes
 ``hopfield_phase_diagram``
     Hopfield (α, T) phase diagram: α_c(T → 0) from the retrieval loss extrapolated in N, T_g(α) from
     spin-glass crossings (:mod:`pipeline.reduce.hopfield`).
+``learning_curves``
+    Perceptron learning curves against the annealed theory (:mod:`pipeline.reduce.perceptron`).
+``rbm_retrieval``
+    RBM retrieval per hidden-unit kind: [m] and retained fractions over (α, T), the boundary α_M(T, N)
+    against the AGS line, and the KL of the quadratic approximation (:mod:`pipeline.reduce.rbm`).
 ``sk_spin_glass``
     SK spin glass from parallel-tempering ladders: equilibration checks, T_c from overlap Binder and
     χ_SG crossings, e₀ extrapolated in N (:mod:`pipeline.reduce.sk`).
@@ -29,10 +34,12 @@ import xarray as xr
 from pydantic import BaseModel
 
 from pipeline.errors import ReductionError
-from pipeline.reduce import ferromagnet, hopfield, sk
+from pipeline.reduce import ferromagnet, hopfield, perceptron, rbm, sk
 from pipeline.reduce._settings import problems, toml_value
 from pipeline.reduce.ferromagnet import FerromagnetSettings
 from pipeline.reduce.hopfield import HopfieldSettings
+from pipeline.reduce.perceptron import LearningSettings
+from pipeline.reduce.rbm import RBMSettings
 from pipeline.reduce.sk import SKSettings
 
 __all__ = ["RECIPES", "Recipe", "check_settings", "get_recipe", "parse_settings"]
@@ -77,6 +84,16 @@ def _run_hopfield(ds: xr.Dataset, settings: BaseModel) -> dict[str, Any]:
     return {"json": res, "text": hopfield.summary_text(res), "dataset": hopfield.reduction_dataset(res)}
 
 
+def _run_learning(ds: xr.Dataset, settings: BaseModel) -> dict[str, Any]:
+    res = perceptron.reduce_learning(ds, settings.model_dump())
+    return {"json": res, "text": perceptron.summary_text(res), "dataset": perceptron.reduction_dataset(res)}
+
+
+def _run_rbm(ds: xr.Dataset, settings: BaseModel) -> dict[str, Any]:
+    res = rbm.reduce_rbm(ds, settings.model_dump())
+    return {"json": res, "text": rbm.summary_text(res), "dataset": rbm.reduction_dataset(res)}
+
+
 def _run_sk(ds: xr.Dataset, settings: BaseModel) -> dict[str, Any]:
     res = sk.reduce_sk(ds, settings.model_dump())
     return {"json": res, "text": sk.summary_text(res), "dataset": sk.reduction_dataset(res)}
@@ -109,6 +126,24 @@ RECIPES: dict[str, Recipe] = {
                  "in N."),
             settings=SKSettings,
             run=_run_sk,
+        ),
+        Recipe(
+            name="learning_curves",
+            doc=("Teacher-student perceptron (dims N, alpha, T, seed, student, inputs): training error, R and "
+                 "generalisation error averaged over example sets, against the annealed theory at N -> inf and "
+                 "at the sweep's N; checked at high T, where annealed and quenched agree."),
+            settings=LearningSettings,
+            run=_run_learning,
+        ),
+        Recipe(
+            name="rbm_retrieval",
+            doc=("RBM retrieval from pattern starts (dims N, alpha, T, seed, hidden; Hebbian weights): "
+                 "[<|m_1|>] and the fraction of seeds retaining pattern 1 per (hidden, N, alpha, T), the "
+                 "boundary alpha_M(T, N) where that fraction crosses 1/2 (bootstrap over seeds) against the AGS "
+                 "alpha_M(T), and the KL divergence of the quadratic (Hopfield) approximation of the visible "
+                 "marginal against the weight scale, by enumeration."),
+            settings=RBMSettings,
+            run=_run_rbm,
         ),
     )
 }

@@ -404,6 +404,10 @@ def validate(raw: dict, source: str = "<workflow>", text: str = "") -> Workflow:
     if isinstance(g, dict) and SUBSET_KEY in g and model is not None:
         subsets = _check_subsets(g[SUBSET_KEY], grid, model, p)
 
+    if model is not None and model.constraints is not None and not p.items:
+        for key, value, why in model.constraints(grid):
+            section, _, name = key.rpartition(".")
+            p.add(section or None, name, value, why)
     sampler = _check_sampler(raw, model, grid, p)
     run = _section(raw, "run", RunSettings, p, required=False)
     for k in ("reduce", "plot"):
