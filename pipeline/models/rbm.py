@@ -49,7 +49,8 @@ from pipeline.models._base import (
     Observable,
     Param,
 )
-from pipeline.rng.xoshiro import gauss, seed_state, sign, uniform
+from pipeline.models.sk import Q_CENTRES, q_histogram
+from pipeline.rng.xoshiro import gauss, random_signs, seed_state, sign, uniform
 
 VISIBLE = ("spin", "binary")
 HIDDEN = ("spin", "binary", "gaussian")
@@ -254,21 +255,13 @@ def init_state(coords: Coords, dis, rngs: np.ndarray, options) -> tuple:
     if init == "pattern":
         s = np.repeat(xi[:, 0][None, :].astype(np.float32), C, axis=0)
     elif init == "random":
-        s = np.stack([_signs(rngs[a], N) for a in range(C)])
+        s = np.stack([random_signs(rngs[a], N) for a in range(C)]).astype(np.float32)
     else:
         raise ValueError(f"init = {init!r}: expected one of {', '.join(map(repr, _INITS))}")
     v = s if kinds[0] == _SPIN else 0.5 * (s + 1.0)
     beta = np.full(C, 1.0 / float(coords["T"]))
     z = np.zeros((C, Nh), np.float32)
     return (np.ascontiguousarray(v, dtype=np.float32), z, np.zeros((C, N), np.float32), z.copy(), beta)
-
-
-@njit(cache=True)
-def _signs(rng, N):
-    out = np.empty(N, np.float32)
-    for i in range(N):
-        out[i] = sign(rng)
-    return out
 
 
 def sweep_cost(dis) -> float:
@@ -278,22 +271,6 @@ def sweep_cost(dis) -> float:
 
 
 BLOCKS = BlockMoves(hidden=sample_hidden, visible=sample_visible, energy=energy, sweep_cost=sweep_cost)
-
-Q_BINS = 41
-Q_CENTRES = np.linspace(-1.0, 1.0, Q_BINS)
-
-
-def _q_histogram(q: np.ndarray) -> np.ndarray:
-    """Rows (n, Q_BINS): each q shared linearly between its two nearest centres (as the SK model)."""
-    x = (np.clip(q, -1.0, 1.0) + 1.0) / (2.0 / (Q_BINS - 1))
-    lo = np.minimum(np.floor(x).astype(np.int64), Q_BINS - 2)
-    f = x - lo
-    out = np.zeros((q.size, Q_BINS))
-    rows = np.arange(q.size)
-    out[rows, lo] = 1.0 - f
-    out[rows, lo + 1] += f
-    return out
-
 
 def series(records: np.ndarray, coords: Coords, dis) -> dict[str, np.ndarray]:
     """Observable time series (replica averages) from one temperature's records."""
@@ -316,7 +293,7 @@ def series(records: np.ndarray, coords: Coords, dis) -> dict[str, np.ndarray]:
         "q_h2": (records[:, _REC_QH] / Nh) ** 2,
         "free_energy": records[:, _REC_F:_REC_F + 2].mean(axis=1) / N,
         "hopfield_energy": eh.mean(axis=1),
-        "P_q": _q_histogram(q),
+        "P_q": q_histogram(q),
     }
 
 
