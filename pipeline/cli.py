@@ -39,54 +39,185 @@ def _catalog(path: Path | None):
     return Catalog(path)
 
 
+MaxPointsOpt = Annotated[str | None, typer.Option("--max-points", help="refuse a grid of more points "
+                                                  "(default 1e7)")]
+MaxMemoryOpt = Annotated[str | None, typer.Option("--max-memory", help="refuse a workflow one sample of "
+                                                  "which (its chains, disorder and measurements) needs more "
+                                                  "memory: bytes, or e.g. 16GiB (default: half this "
+                                                  "machine's)")]
+MaxCostOpt = Annotated[str | None, typer.Option("--max-cost", help="refuse a sweep of a higher total cost, "
+                                                "in the models' cost units (~attempted flips; default 1e15)")]
+
+
+def _limits(max_points: str | int | None = None, max_memory: str | int | None = None,
+            max_cost: str | float | None = None):
+    """The :class:`~pipeline.spec.limits.Limits` of ``--max-points``, ``--max-memory``, ``--max-cost``
+    (``None``: the default); a bad value is a :class:`SpinsweepError`."""
+    import math
+
+    from pipeline.spec.limits import Limits, parse_bytes
+
+    def number(opt: str, v, integer: bool) -> float:
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            x = math.nan
+        if not (math.isfinite(x) and x >= 1 and (not integer or x.is_integer())):
+            kind = "an integer" if integer else "a number"
+            raise SpinsweepError(f"{opt} {v!r}: expected {kind} >= 1, e.g. {'1e8' if integer else '1e16'}")
+        return int(x) if integer else x
+
+    kw = {}
+    if max_points is not None:
+        kw["max_points"] = number("--max-points", max_points, integer=True)
+    if max_memory is not None:
+        try:
+            kw["max_memory_bytes"] = parse_bytes(max_memory)
+        except ValueError as e:
+            raise SpinsweepError(f"--max-memory {e}") from None
+    if max_cost is not None:
+        kw["max_cost"] = number("--max-cost", max_cost, integer=False)
+    return Limits(**kw)
+
+
 @app.command()
-def validate(workflow: Annotated[Path, typer.Argument(help="workflow TOML file")], set_: SetOpt = None) -> None:
-    """Check a workflow file without running it."""
+def validate(workflow: Annotated[Path, typer.Argument(help="workflow TOML file")], set_: SetOpt = None,
+             max_points: MaxPointsOpt = None, max_memory: MaxMemoryOpt = None,
+             max_cost: MaxCostOpt = None) -> None:
+    """Check a workflow file without running it (also against the limits on grid size, memory and cost)."""
+    from pipeline.spec.limits import estimate, sci
     from pipeline.spec.workflow import load_workflow
 
     try:
-        wf = load_workflow(workflow, overrides=set_)
+        wf = load_workflow(workflow, overrides=set_, limits=_limits(max_points, max_memory, max_cost))
     except SpinsweepError as e:
         _fail(e)
     shape = " x ".join(f"{d}={len(wf.grid[d])}" for d in wf.model_def.dims)
+    est = estimate(wf)
     typer.echo(f"{workflow}: ok — sweep {wf.name!r}, model {wf.model}, {wf.n_points} points ({shape}), "
-               f"{wf.sampler.algorithm}, {wf.sampler.thermalize}+{wf.sampler.sweeps} sweeps")
+               f"{wf.sampler.algorithm}, {wf.sampler.thermalize}+{wf.sampler.sweeps} sweeps; ~{sci(est.cost)} "
+               f"flips, ~{sci(est.memory)} bytes per sample")
 
 
 @app.command()
 def run(
     workflow: Annotated[Path, typer.Argument(help="workflow TOML file")],
     catalog: CatalogOpt = None,
+    cluster: Annotated[str | None, typer.Option(help="where to run: local, scheduler, slurm, pbs or sge "
+                                                     "(default: the workflow's [cluster] kind, else local)")] = None,
     scheduler: Annotated[str | None, typer.Option(help="address of an existing Dask scheduler, "
                                                         "e.g. tcp://127.0.0.1:8786")] = None,
+    scheduler_file: Annotated[str | None, typer.Option(help="scheduler file written by `dask scheduler "
+                                                             "--scheduler-file`")] = None,
     workers: Annotated[int | None, typer.Option(help="worker processes of the local cluster "
                                                       "(default: one per core)")] = None,
+    host: Annotated[str | None, typer.Option(help="address the local cluster listens on "
+                                                  "(default 127.0.0.1; beyond loopback needs TLS)")] = None,
+    dashboard: Annotated[bool | None, typer.Option("--dashboard/--no-dashboard",
+                                                   help="serve the Dask dashboard (on loopback; off by "
+                                                        "default) and print its URL")] = None,
+    tls_ca_file: Annotated[str | None, typer.Option(help="TLS CA certificate")] = None,
+    tls_cert: Annotated[str | None, typer.Option(help="TLS certificate (of this client and a local cluster)")] = None,
+    tls_key: Annotated[str | None, typer.Option(help="TLS private key")] = None,
+    allow_insecure: Annotated[bool, typer.Option(help="let a cluster listen beyond loopback without TLS")] = False,
     set_: SetOpt = None,
     overwrite: Annotated[bool, typer.Option(help="replace a stored sweep of the same name whose "
                                                  "specification differs")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan (points, tasks, cost, job script) "
+                                                            "and exit without running or writing")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress",
                                                   help="progress bar (default: on a terminal)")] = None,
+    max_points: MaxPointsOpt = None, max_memory: MaxMemoryOpt = None, max_cost: MaxCostOpt = None,
 ) -> None:
-    """Run a workflow's sweep (only the points not yet done) and store it in the catalog."""
-    from pipeline.run.cluster import connect
-    from pipeline.run.graph import run_workflow
+    """Run a workflow's sweep (only the points not yet done or failed) and store it in the catalog.
+
+    Ctrl-C (or SIGTERM) stops the run after storing what has come back; rerun to resume.
+    """
     from pipeline.spec.workflow import load_workflow
 
     try:
-        wf = load_workflow(workflow, overrides=set_)
+        wf = load_workflow(workflow, overrides=set_, limits=_limits(max_points, max_memory, max_cost))
         cat = _catalog(catalog)
         if workers is not None and workers < 1:
             raise SpinsweepError(f"--workers {workers}: expected an integer >= 1")
-        with connect(scheduler, workers) as client:
-            rep = run_workflow(wf, cat, client, overwrite=overwrite, progress=progress)
-        typer.echo(f"sweep {rep.name!r}: {rep.computed} points computed, {rep.already_done} already done, "
+        settings = _cluster_settings(wf.cluster, cluster, scheduler, scheduler_file, workers, host, dashboard,
+                                     tls_ca_file, tls_cert, tls_key, allow_insecure)
+        if dry_run:
+            from pipeline.run.plan import plan
+
+            typer.echo(plan(wf, cat, settings))
+            return
+        rep = _run_interruptible(wf, cat, settings, overwrite, progress)
+        fail = f", {rep.failed} failed" if rep.failed else ""
+        typer.echo(f"sweep {rep.name!r}: {rep.computed} points computed{fail}, {rep.already_done} already done, "
                    f"{rep.total} in all, {rep.seconds:.1f} s -> {rep.catalog}")
+        for coords, msg in rep.failures[:5]:
+            where = ", ".join(f"{k}={v}" for k, v in coords.items())
+            typer.echo(f"spinsweep: failed point {where}: {msg}", err=True)
+        if rep.failed > 5:
+            typer.echo(f"spinsweep: ... and {rep.failed - 5} more failed points (spinsweep catalog show "
+                       f"{rep.name})", err=True)
+        if rep.interrupted:
+            typer.echo("spinsweep: interrupted: what came back is stored; rerun to resume", err=True)
+            raise typer.Exit(130)
+        if rep.failed:
+            typer.echo("spinsweep: rerun the workflow to retry the failed points", err=True)
+            raise typer.Exit(1)
         if wf.run.reduce:
             _do_reduce(cat, wf.name, as_json=False)
         if wf.run.plot:
             _do_plot(cat, wf.name, None)
     except SpinsweepError as e:
         _fail(e)
+
+
+def _cluster_settings(base, kind, scheduler, scheduler_file, workers, host, dashboard, tls_ca_file, tls_cert,
+                      tls_key, allow_insecure):
+    """The workflow's ``[cluster]`` with the command line on top, revalidated (errors as one line)."""
+    from pydantic import ValidationError
+
+    if (scheduler or scheduler_file) and kind in (None, "scheduler"):
+        kind = "scheduler"
+    try:
+        return base.with_overrides(kind=kind, address=scheduler, scheduler_file=scheduler_file, workers=workers,
+                                   host=host, dashboard=dashboard, tls_ca_file=tls_ca_file, tls_cert=tls_cert,
+                                   tls_key=tls_key, allow_insecure=allow_insecure or None)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or "cluster"
+        raise SpinsweepError(f"--{field.replace('_', '-')} {err.get('input')!r}: "
+                             f"{err['msg'].replace('Value error, ', '')}") from None
+
+
+def _run_interruptible(wf, cat, settings, overwrite, progress):
+    """Run on the target's cluster; SIGTERM (a batch system's kill) acts as Ctrl-C, and a Ctrl-C while the
+    cluster starts or stops exits cleanly too."""
+    import signal
+
+    from pipeline.run.cluster import check_exposure, connect
+    from pipeline.run.graph import RunReport, run_workflow
+
+    def term(signum, frame):
+        raise KeyboardInterrupt
+
+    check_exposure(settings)  # before anything is written
+    old = signal.signal(signal.SIGTERM, term)
+    fresh = not cat.path.exists()
+    try:
+        with cat.lock(wf.name):  # refuse a second process on this sweep before starting a cluster
+            with connect(settings) as conn:
+                if conn.dashboard:
+                    typer.echo(f"dashboard: {conn.dashboard}", err=True)
+                return run_workflow(wf, cat, conn.client, overwrite=overwrite, progress=progress,
+                                    expected_workers=conn.expected_workers)
+    except KeyboardInterrupt:
+        return RunReport(wf.name, wf.n_points, 0, 0, 0.0, str(cat.path), interrupted=True)
+    except SpinsweepError:
+        if fresh:  # e.g. an unreachable scheduler: leave no catalog holding only a lock file behind
+            cat.remove_if_empty()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 @catalog_app.command("list")
@@ -109,7 +240,7 @@ def catalog_list(catalog: CatalogOpt = None,
 
     flat = [{"name": r["name"], "model": r["model"],
              "shape": " x ".join(f"{k}={v}" for k, v in r["shape"].items()),
-             "done": f"{r['done']}/{r['total']}", "created": r["created"]} for r in rows]
+             "done": f"{r['done']}/{r['total']}", "failed": r["failed"], "created": r["created"]} for r in rows]
     typer.echo(format_records(flat, "table"))
 
 
@@ -139,7 +270,7 @@ def catalog_query(
     try:
         if fmt not in ("table", "csv", "json"):
             raise SpinsweepError(f"--format {fmt!r}: expected one of table, csv, json")
-        ds = _catalog(catalog).open(name)
+        ds = _catalog(catalog).open(name, dask=False)
         typer.echo(format_records(records(select(ds, where or []), var), fmt))
     except SpinsweepError as e:
         _fail(e)

@@ -40,6 +40,7 @@ def cw_workflow(tmp_path: Path, name: str = "cw", N=(16, 32), T=(0.8, 1.2), seed
 def client():
     """A real two-process LocalCluster, shared by the tests that need one."""
     from pipeline.run.cluster import connect
+    from pipeline.spec.cluster import ClusterSettings
 
-    with connect(None, 2) as c:
-        yield c
+    with connect(ClusterSettings(workers=2)) as conn:
+        yield conn.client

@@ -196,31 +196,6 @@ def _done(cat: Path, name: str) -> int:
         return 0
 
 
-def test_sigkill_of_the_client_then_rerun_equals_clean_run(tmp_path):
-    """Kill -9 the client once some points are stored; the rerun completes each point once, bit-equal."""
-    path = cw_workflow(tmp_path, name="k", N=(64, 128, 256, 512), T=(0.8, 0.9, 1.0, 1.1, 1.2), seeds=2,
-                       sweeps=20000, thermalize=500)
-    clean = tmp_path / "clean.zarr"
-    cli("run", path, "--workers", 2, catalog=clean)
-    cat = tmp_path / "killed.zarr"
-    env = dict(os.environ, SPINSWEEP_CATALOG=str(cat))
-    p = subprocess.Popen([*SPINSWEEP, "run", str(path), "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
-    t0 = time.time()
-    while _done(cat, "k") == 0 and p.poll() is None and time.time() - t0 < 120:
-        time.sleep(0.2)
-    os.killpg(p.pid, signal.SIGKILL)
-    p.wait()
-    n = _done(cat, "k")
-    assert 0 < n < 40, f"kill did not land part-way ({n} stored)"
-    r = cli("run", path, "--workers", 2, catalog=cat)
-    assert f"{40 - n} points computed, {n} already done" in r.stdout
-    a = xr.open_zarr(clean, group="k").load()
-    b = xr.open_zarr(cat, group="k").load()
-    for v in a.data_vars:
-        np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
-
-
 def test_external_scheduler_and_worker_processes(tmp_path):
     """`dask scheduler` and `dask worker` started as separate processes on 127.0.0.1; run --scheduler."""
     s = socket.socket()

@@ -12,6 +12,7 @@ import importlib
 from pipeline.errors import SpecError
 from pipeline.models._base import (
     HEAT_CAPACITY,
+    MEASUREMENTS,
     BenchCase,
     BlockMoves,
     Derived,
@@ -20,10 +21,12 @@ from pipeline.models._base import (
     Model,
     Observable,
     Param,
+    measurement_memory,
+    unit_memory,
 )
 
-__all__ = ["HEAT_CAPACITY", "BenchCase", "BlockMoves", "Derived", "FlipMoves", "FlipVariant", "Model", "Observable", "Param",
-           "available", "get_model"]
+__all__ = ["HEAT_CAPACITY", "MEASUREMENTS", "BenchCase", "BlockMoves", "Derived", "FlipMoves", "FlipVariant", "Model",
+           "Observable", "Param", "available", "get_model", "measurement_memory", "unit_memory"]
 
 # name -> module that defines MODEL
 _REGISTRY = {

@@ -10,6 +10,7 @@ the model name.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -301,6 +302,14 @@ class Model:
         Scalar observables whose means over logarithmic windows of the measurements are stored (the
         last half, the quarter before it, ...) with an ``equilibrated`` flag: the equilibration check of
         glassy models.
+    memory : callable, optional
+        ``memory(coords, sampler, temperatures) -> {what: bytes}``: the peak memory of one unit at the point,
+        ``temperatures`` temperatures (a parallel-tempering ladder; 1 otherwise) of ``replicas`` chains each
+        on one disorder sample, run with the ``sampler`` settings; ``coords["T"]`` is the unit's highest
+        temperature. Keyed by what takes the memory, naming its size (e.g. ``"couplings N^2 float64"``);
+        :func:`measurement_memory` gives the part of the records and series. ``spinsweep validate`` refuses a
+        workflow whose largest unit needs more than the machine has (:func:`unit_memory`; without it, a
+        generic estimate: the spins and the measurements).
     """
 
     name: str
@@ -329,6 +338,7 @@ class Model:
     sampler_options: Mapping[str, Any] = field(default_factory=dict)
     windows: tuple[str, ...] = ()
     constraints: Callable[[Mapping[str, tuple]], list[tuple[str, Any, str]]] | None = None
+    memory: Callable[[Coords, Any, int], Mapping[str, float]] | None = None
 
     @property
     def outer_params(self) -> tuple[Param, ...]:
@@ -349,3 +359,32 @@ class Model:
     def disorder_exclude(self) -> tuple[str, ...]:
         """Coordinates the disorder stream ignores: T and the categorical (initial-state) parameters."""
         return ("T", *(p.name for p in self.inner_params))
+
+
+MEASUREMENTS = "measurement records and series"
+"""The key of :func:`measurement_memory`'s part (it grows with ``[sampler] sweeps``, not with N)."""
+
+
+def measurement_memory(model: Model, sampler, temperatures: int, width: int) -> dict[str, float]:
+    """Bytes of a unit's measurements: the records (``temperatures`` × measurements × ``width`` of the
+    model's ``record_dtype``), kept until the unit ends, and the series made from them (float64: one per
+    scalar observable, one per coordinate value of an array observable, about twice the record's width for
+    the model's arithmetic on it, and a few for the statistics' workspace), for every temperature."""
+    n = float(sampler.sweeps // max(1, sampler.measure_every))
+    per = sum(math.prod(len(o.coords[d]) for d in o.dims) for o in model.observables)
+    records = temperatures * n * width * np.dtype(model.record_dtype).itemsize
+    series = temperatures * n * 8.0 * (per + 2 * width + 8)
+    return {MEASUREMENTS: records + series}
+
+
+def unit_memory(model: Model, coords: Coords, sampler, temperatures: int = 1) -> dict[str, float]:
+    """The parts of the peak memory of one unit at ``coords`` (see :attr:`Model.memory`), in bytes.
+
+    A model without ``memory`` gets a generic estimate: its chains' spins (int8) and its measurements (a
+    record width that depends on the disorder counts as 1): a lower bound.
+    """
+    if model.memory is not None:
+        return dict(model.memory(coords, sampler, temperatures))
+    N, chains = float(coords["N"]), temperatures * model.replicas
+    width = model.record_width if isinstance(model.record_width, int) else 1
+    return {"spins chains x N int8": chains * N, **measurement_memory(model, sampler, temperatures, width)}

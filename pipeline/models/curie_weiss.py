@@ -29,6 +29,7 @@ from pipeline.models._base import (
     FlipVariant,
     Model,
     Observable,
+    measurement_memory,
 )
 from pipeline.rng.xoshiro import index, random_signs, uniform
 
@@ -155,6 +156,17 @@ def cost(coords: Coords, sampler) -> float:
     return float(coords["N"]) * (sampler.thermalize + sampler.sweeps)
 
 
+def memory(coords: Coords, sampler, temperatures: int) -> dict[str, float]:
+    """Peak bytes of one unit: the chains' spins (drawn per chain, then stacked), the acceptance tables
+    (N + 2 float64 per temperature for Metropolis, 2N + 1 for heat bath: the model's, then the sampler's
+    copy) and the measurements."""
+    N, C = float(coords["N"]), temperatures * MODEL.replicas
+    row = 2 * N + 1 if sampler.algorithm == "heatbath" else N + 2
+    return {"spins chains x N int8": 2 * C * N + 8 * C,
+            "acceptance tables N float64 per temperature": 2 * 8 * temperatures * row,
+            **measurement_memory(MODEL, sampler, temperatures, 1)}
+
+
 def exact(coords: Coords) -> dict[str, float]:
     """Exact finite-N thermodynamics at the point (sum over M with binomial degeneracy)."""
     from pipeline.theory.exact import curie_weiss_exact
@@ -230,4 +242,5 @@ MODEL = Model(
     reductions=("ferromagnet_fss",),
     figures=("ferromagnet_fss",),
     bench=bench,
+    memory=memory,
 )

@@ -59,6 +59,7 @@ from pipeline.models._base import (
     Model,
     Observable,
     Param,
+    measurement_memory,
 )
 from pipeline.rng.xoshiro import next_u64, seed_state, sign, uniform
 
@@ -545,6 +546,24 @@ def cost(coords: Coords, sampler) -> float:
     return 2.0 * N * (sampler.thermalize + sampler.sweeps) * (P + 1)
 
 
+def memory(coords: Coords, sampler, temperatures: int) -> dict[str, float]:
+    """Peak bytes of one unit: the patterns (drawn as bits, made ±1, copied: 3 bytes per entry), the chains'
+    spins, overlaps and local fields, the acceptance tables (up to kcut = min(PN, ⌈20NT⌉) per temperature:
+    rows, table, the sampler's copy), the dense path's couplings where it may be chosen (N ≤ DENSE_MAX_N,
+    P ≥ 8: a float32 product, its rounding and the int32 matrix) and the measurements."""
+    N = int(coords["N"])
+    P = n_patterns(N, float(coords["alpha"]))
+    C = temperatures * MODEL.replicas
+    kcut = min(float(P) * N, 20.0 * N * float(coords["T"]) + 1)
+    row = 2 * kcut + 1 if sampler.algorithm == "heatbath" else kcut + 2
+    out = {"patterns P x N int8": 3.0 * N * P,
+           "spins, overlaps and local fields of the chains": C * (2.0 * N + 8.0 * P + 8.0 * N),
+           "acceptance tables kcut float64 per temperature": 3 * 8.0 * temperatures * row}
+    if N <= DENSE_MAX_N and P >= 8:
+        out["couplings N^2 int32 (dense path)"] = 12.0 * N * N + 4.0 * N * P
+    return out | measurement_memory(MODEL, sampler, temperatures, _N_REC)
+
+
 def exact(coords: Coords, streams) -> dict[str, float]:
     """Exact thermal averages of the point's own patterns (N ≤ 14); see ``theory.hopfield_exact``."""
     from pipeline.theory.hopfield_exact import hopfield_exact
@@ -638,4 +657,5 @@ MODEL = Model(
     bench=bench,
     disorder=True,
     sampler_options={"noise": NOISE},
+    memory=memory,
 )

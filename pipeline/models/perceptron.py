@@ -36,7 +36,16 @@ import math
 import numpy as np
 from numba import njit
 
-from pipeline.models._base import BenchCase, Coords, FlipMoves, FlipVariant, Model, Observable, Param
+from pipeline.models._base import (
+    BenchCase,
+    Coords,
+    FlipMoves,
+    FlipVariant,
+    Model,
+    Observable,
+    Param,
+    measurement_memory,
+)
 from pipeline.rng.xoshiro import gauss, index, random_signs, seed_state, uniform
 
 STUDENTS = ("ising", "spherical")
@@ -263,6 +272,21 @@ def cost(coords: Coords, sampler) -> float:
     return 2.0 * (sampler.thermalize + sampler.sweeps) * N * max(P, 1)
 
 
+def memory(coords: Coords, sampler, temperatures: int) -> dict[str, float]:
+    """Peak bytes of one unit: the examples while they are drawn (the int8 draws of ±1 inputs, the float64
+    inputs, their label-signed product and its i-major copy: ~26 bytes per entry), the test set of a
+    spherical student on ±1 inputs (the same for N_TEST examples), the chains' students and stabilities
+    (float64), and the measurements."""
+    N = int(coords["N"])
+    P = max(n_examples(N, float(coords["alpha"])), 1)
+    C = temperatures * MODEL.replicas
+    out = {"examples P x N float64, with the temporaries of their draw": 26.0 * N * P + 16.0 * N,
+           "students and stabilities of the chains": C * 16.0 * (N + P)}
+    if coords.get("inputs", "binary") == "binary" and coords.get("student", "ising") == "spherical":
+        out["test set N_TEST x N float64"] = 26.0 * N * N_TEST
+    return out | measurement_memory(MODEL, sampler, temperatures, _N_REC)
+
+
 def exact(coords: Coords, streams) -> dict[str, float]:
     """Exact thermal averages over all 2^N Ising students of the point's own examples (N ≤ 20)."""
     from pipeline.theory.perceptron_exact import ising_student_exact
@@ -348,4 +372,5 @@ MODEL = Model(
     sampler_options={"step": STEP},
     windows=("train_error", "R"),
     constraints=constraints,
+    memory=memory,
 )

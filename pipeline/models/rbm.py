@@ -48,6 +48,7 @@ from pipeline.models._base import (
     Model,
     Observable,
     Param,
+    measurement_memory,
 )
 from pipeline.models.sk import Q_CENTRES, q_histogram
 from pipeline.rng.xoshiro import gauss, random_signs, seed_state, sign, uniform
@@ -305,6 +306,19 @@ def cost(coords: Coords, sampler) -> float:
     return 2.0 * 2.0 * N * Nh * (sampler.thermalize + sampler.sweeps + n_meas)
 
 
+def memory(coords: Coords, sampler, temperatures: int) -> dict[str, float]:
+    """Peak bytes of one unit: the weights while they are drawn (int8 patterns, float64 Gaussians and the
+    float64 temporaries of the scaling, W and Wᵀ float32: ~29 bytes per weight), the chains' units and
+    activations (float32), and the measurements (a record of 10 + 2 Nh float64: the overlaps with every
+    pattern)."""
+    N = int(coords["N"])
+    Nh = n_hidden(N, float(coords["alpha"]))
+    C = temperatures * MODEL.replicas
+    return {"weights N x Nh float32, with the float64 temporaries of their draw": 29.0 * N * Nh + 16.0 * (N + Nh),
+            "units and activations of the chains": C * (8.0 * (N + Nh) + 6.0 * N),
+            **measurement_memory(MODEL, sampler, temperatures, _REC_M + 2 * Nh)}
+
+
 def exact(coords: Coords, streams) -> dict[str, float]:
     """Exact thermal averages of the point's own RBM (N ≤ 20); see ``theory.rbm_exact``."""
     from pipeline.theory.rbm_exact import rbm_exact
@@ -440,4 +454,5 @@ MODEL = Model(
     figures=("rbm_retrieval",),
     bench=bench,
     disorder=True,
+    memory=memory,
 )

@@ -47,6 +47,7 @@ from pipeline.models._base import (
     Model,
     Observable,
     Param,
+    measurement_memory,
 )
 from pipeline.rng.xoshiro import gauss, random_signs, seed_state, sign
 
@@ -255,6 +256,16 @@ def cost(coords: Coords, sampler) -> float:
     return 2.0 * (sampler.thermalize + sampler.sweeps) * N * (1.0 + 0.25 * N)
 
 
+def memory(coords: Coords, sampler, temperatures: int) -> dict[str, float]:
+    """Peak bytes of one unit: the couplings J (float64 N×N) while they are drawn (the upper triangle's
+    int64 indices and values, J, and the copy of Jᵀ that ``J += J.T`` makes: 28 N² bytes), the chains'
+    spins and local fields (per chain, then stacked), and the measurements."""
+    N, C = float(coords["N"]), temperatures * MODEL.replicas
+    return {"couplings N^2 float64, with the temporaries of their draw": 28.0 * N * N,
+            "spins and local fields of the chains": C * 18.0 * N,
+            **measurement_memory(MODEL, sampler, temperatures, _N_REC)}
+
+
 def exact(coords: Coords, streams) -> dict[str, float]:
     """Exact thermal averages of the point's own couplings (N ≤ 20); see ``theory.sk_exact``."""
     from pipeline.theory.sk_exact import sk_exact
@@ -330,4 +341,5 @@ MODEL = Model(
     bench=bench,
     disorder=True,
     windows=("energy", "q2"),
+    memory=memory,
 )

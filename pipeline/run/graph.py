@@ -1,8 +1,9 @@
 """Fan a workflow's pending points out to Dask workers and stream results into the catalog.
 
 The client keeps a bounded window of tasks in flight (a few per worker), writes finished points in
-batches (every ``flush_points`` points or ``flush_seconds``), and never holds the whole sweep's
-futures or results. Rerunning a workflow computes only the points not yet ``done``.
+batches, and never holds the whole sweep's futures or results. A failing point is stored as failed
+with its message; Ctrl-C stores what came back. Rerunning a workflow computes only the points not yet
+``done`` (missing or failed).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.run.sweep import ladder_values, layout_for, sweep_attrs
 from pipeline.run.tasks import make_tasks, pending_units
@@ -30,19 +31,33 @@ class RunReport:
     computed: int
     seconds: float
     catalog: str
+    failed: int = 0
+    failures: list[tuple[dict, str]] = field(default_factory=list)
+    interrupted: bool = False
 
 
 def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = False,
                  progress: bool | None = None, flush_points: int = 64, flush_seconds: float = 2.0,
-                 window_per_worker: int = 3, on_batch: Callable[[int], None] | None = None) -> RunReport:
+                 min_flush_seconds: float = 0.5, window_per_worker: int = 3,
+                 on_batch: Callable[[int], None] | None = None,
+                 expected_workers: int | None = None) -> RunReport:
     """Run every pending point of ``wf`` on ``client``'s cluster and store the results.
+
+    Pending points are those not ``done``: never run, lost to a crash, or failed last time. A point
+    whose simulation raises is stored as failed with its message and the rest of the sweep goes on;
+    Ctrl-C (``KeyboardInterrupt``) stores what has come back and returns with ``interrupted`` set.
 
     Parameters
     ----------
     progress : bool, optional
         Show a progress bar (points done / total, rate, ETA); default: when stderr is a terminal.
+    flush_points, flush_seconds, min_flush_seconds : int, float, float
+        Results are written every ``flush_seconds``, or once ``flush_points`` have come back but not
+        more often than every ``min_flush_seconds`` (so tiny points are written in big batches).
     on_batch : callable, optional
         Called with the number of points stored after each batch (tests use it).
+    expected_workers : int, optional
+        Workers the cluster will have (a batch cluster starts empty): sizes the tasks and the window.
     """
     from distributed import as_completed
     from tqdm.auto import tqdm
@@ -56,49 +71,68 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
         units = pending_units(wf, done)
         total = wf.n_points
         already = total - sum(len(pts) for _, pts in units)  # a ladder with a missing point reruns whole
-        n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+        n_workers = max(_n_workers(client), expected_workers or 1)
+        checked = time.time()
         tasks = make_tasks(wf, units, n_workers)
+        del units
         bar = tqdm(total=total, initial=already, unit="pt", desc=wf.name, file=sys.stderr,
                    disable=(not sys.stderr.isatty()) if progress is None else not progress,
                    dynamic_ncols=True, smoothing=0.1)
         sampler = wf.sampler
-        window = max(2, window_per_worker * n_workers)
         queue = iter(tasks)
         batch: list = []
         ladder_batch: list = []
+        fail_batch: list = []
+        failures: list[tuple[dict, str]] = []
         last_flush = time.time()
-        computed = 0
+        computed = failed = 0
+        interrupted = False
+        coords = {d: wf.grid[d] for d in layout.dims}
 
         def submit(task):
             return client.submit(run_task, wf.model, task, sampler, wf.seed, pure=False)
 
         def flush():
-            nonlocal batch, ladder_batch, last_flush, computed
-            todo, lad, batch, ladder_batch, last_flush = batch, ladder_batch, [], [], time.time()
-            if todo:
-                n = catalog.write_points(wf.name, todo, lad, layout=layout)
+            nonlocal batch, ladder_batch, fail_batch, last_flush, computed, failed
+            todo, lad, bad = batch, ladder_batch, fail_batch
+            batch, ladder_batch, fail_batch, last_flush = [], [], [], time.time()
+            if todo or bad or lad:
+                n = catalog.write_points(wf.name, todo, lad, layout=layout, failures=bad)
                 computed += n
-                bar.update(n)
+                failed += len(bad)
+                bar.update(n + len(bad))
+                if bad:
+                    bar.set_postfix(failed=failed)
                 if on_batch:
                     on_batch(n)
 
         ac = as_completed()
-        for task in _take(queue, window):
+        for task in _take(queue, max(2, window_per_worker * n_workers)):
             ac.add(submit(task))
         try:
             for fut in ac:
-                points, ladders = fut.result()
+                points, ladders, bad = fut.result()
+                fut.release()
                 batch.extend(points)
                 ladder_batch.extend((idx, ladder_values(layout, res)) for idx, res in ladders)
-                fut.release()
-                nxt = next(queue, None)
-                if nxt is not None:
+                fail_batch.extend(bad)
+                for idx, msg in bad[:MAX_REPORTED - len(failures)]:
+                    failures.append(({d: coords[d][i] for d, i in zip(layout.dims, idx, strict=True)}, msg))
+                # top the window up to a few tasks per worker (workers of a batch cluster come and go)
+                if time.time() - checked > 1.0:
+                    n_workers, checked = max(_n_workers(client), expected_workers or 1), time.time()
+                for nxt in _take(queue, max(0, max(2, window_per_worker * n_workers) - ac.count())):
                     ac.add(submit(nxt))
-                if len(batch) >= flush_points or time.time() - last_flush >= flush_seconds:
+                since = time.time() - last_flush
+                if since >= flush_seconds or (len(batch) >= flush_points and since >= min_flush_seconds):
                     flush()
-        except BaseException:
-            # a failed task or Ctrl-C: keep what has already come back, then stop
+        except KeyboardInterrupt:
+            interrupted = True
+            for fut in list(ac.futures):
+                fut.cancel()
             flush()
+        except BaseException:
+            flush()  # a bug or a lost cluster: keep what has already come back, then stop
             raise
         else:
             flush()
@@ -106,8 +140,19 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
             bar.close()
         catalog.update_attrs(wf.name, {"last_run_start": start, "last_run_end": provenance.now(),
                                        "last_run_host": provenance.host(),
-                                       "last_run_points": str(computed)})
-    return RunReport(wf.name, total, already, computed, time.time() - t0, str(catalog.path))
+                                       "last_run_points": str(computed),
+                                       "last_run_failed": str(failed),
+                                       "last_run_interrupted": str(interrupted).lower()})
+    return RunReport(wf.name, total, already, computed, time.time() - t0, str(catalog.path),
+                     failed=failed, failures=failures, interrupted=interrupted)
+
+
+MAX_REPORTED = 20
+"""Failures a run report keeps (the catalog keeps up to 1000 messages and marks every failed point)."""
+
+
+def _n_workers(client) -> int:
+    return max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
 
 
 def _take(it, n):

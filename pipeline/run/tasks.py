@@ -6,8 +6,8 @@ and initial condition) for parallel tempering. A ladder is never split: not by t
 subsets (the ladder is the union of the subsets' temperatures), not by resume (a ladder with any point
 missing is rerun whole; its points are the same bit for bit).
 
-A **task** is a list of units of one disorder sample, sized from the model's cost so that each takes
-~0.5-20 s and there are ~4 per worker when the grid allows. The cut depends only on the workflow and
+A **task** is a list of units in sample order, sized from the model's cost (plus a fixed cost per
+point) so that each takes ~0.2-10 s and there are ~4 per worker when the grid allows. The cut depends only on the workflow and
 the pending set, never on scheduling, and it does not affect results (streams hash coordinates).
 """
 
@@ -45,17 +45,28 @@ def pending_units(wf: Workflow, done: np.ndarray) -> list[tuple[Index | None, li
     return [(key, pts) for key, pts in ladders.items() if key in incomplete]
 
 
+POINT_OVERHEAD = 2e5
+"""Fixed cost of one point in flip-equivalents (setting up its chains, summarising its series: ~1 ms),
+added to the model's cost so that tiny points are grouped into tasks big enough to amortise the
+scheduler's per-task overhead (a few ms)."""
+MIN_TASK, MAX_TASK = 5e7, 2e9
+"""Task sizes in flip-equivalents: ~0.2 s to ~10 s of one core."""
+
+
 def make_tasks(wf: Workflow, units: list[tuple[Index | None, list[Index]]], n_workers: int) -> list[list]:
     """Cut ``units`` into tasks: lists of ``(ladder index or None, [(point index, coords), ...])``.
 
-    Units of one task share their disorder sample (N, numeric parameters, seed). Tasks aim at
-    ~``target`` units of work each; ``run.points_per_task`` overrides the automatic size (in points,
-    rounded up to whole units).
+    Units are taken in sample order (N, numeric parameters, seed), so the units of a task mostly share
+    their disorder sample, and cut into tasks of about ``total / (4 × workers)`` work, between
+    :data:`MIN_TASK` and :data:`MAX_TASK` (so ~4 tasks per worker where the grid allows, and the
+    scheduler's overhead stays below ~1 % of the compute); ``run.points_per_task`` overrides the
+    automatic size (in points, rounded up to whole units).
     """
     model = wf.model_def
     if not units:
         return []
-    costs = np.array([sum(model.cost(coords_of(wf, i), wf.sampler) for i in pts) for _, pts in units])
+    costs = np.array([sum(model.cost(coords_of(wf, i), wf.sampler) + POINT_OVERHEAD for i in pts)
+                      for _, pts in units])
     t_axis = model.dims.index("T")
 
     def sample_key(pts):  # N, outer params, seed: the points that share quenched disorder
@@ -65,17 +76,15 @@ def make_tasks(wf: Workflow, units: list[tuple[Index | None, list[Index]]], n_wo
     order = sorted(range(len(units)), key=lambda k: (sample_key(units[k][1]), units[k][1][0]))
     units, costs = [units[k] for k in order], costs[order]
     per = wf.run.points_per_task
-    target = min(2e9, max(costs.sum() / (4 * max(n_workers, 1)), 5e7))  # ~0.5 to 20 s of flips per task
-    tasks, task_costs, cur, acc, n_cur, cur_key = [], [], [], 0.0, 0, None
+    target = min(MAX_TASK, max(costs.sum() / (4 * max(n_workers, 1)), MIN_TASK))
+    tasks, task_costs, cur, acc, n_cur = [], [], [], 0.0, 0
     for (lad, pts), c in zip(units, costs, strict=True):
-        key = sample_key(pts)
         full = (n_cur >= per) if per else (acc + c > target)
-        if cur and (full or (key != cur_key and not per)):
+        if cur and full:
             tasks.append(cur)
             task_costs.append(acc)
             cur, acc, n_cur = [], 0.0, 0
         cur.append((lad, [(i, coords_of(wf, i)) for i in pts]))
-        cur_key = key
         acc += c
         n_cur += len(pts)
     if cur:

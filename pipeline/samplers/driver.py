@@ -199,25 +199,64 @@ Unit = list[tuple[tuple[int, ...], dict[str, Any]]]
 """The points of one unit: (index in the grid, coordinates)."""
 
 
+FAULT_ENV = "SPINSWEEP_INJECT_FAULT"
+"""Testing hook: ``SPINSWEEP_INJECT_FAULT="N=32,T=1.0,seed=1"`` in a worker's environment makes every
+point with those coordinates raise (a stand-in for a numerical failure), so that the failure path can be
+exercised on real clusters. Unset in normal use."""
+
+
+def _injected_fault(coords: Mapping[str, Any]) -> None:
+    import os
+
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    for item in spec.split(","):
+        key, _, val = item.partition("=")
+        have = coords.get(key.strip())
+        if have is None:
+            return
+        try:
+            same = np.isclose(float(have), float(val))
+        except ValueError:
+            same = str(have) == val.strip()
+        if not same:
+            return
+    raise FloatingPointError(f"injected fault at {spec} ({FAULT_ENV})")
+
+
+def _message(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
 def run_task(model_name: str, units: list[tuple[tuple[int, ...] | None, Unit]], settings: SamplerSettings,
-             workflow_seed: int) -> tuple[list, list]:
+             workflow_seed: int) -> tuple[list, list, list]:
     """Worker entry point: run a task's units.
 
     Each unit is ``(ladder_index, points)``: ``ladder_index`` is the unit's index in the ladder
     dimensions (the grid's without T) for a ladder sampler, else ``None``. Returns
-    ``([(point index, result), ...], [(ladder index, ladder result), ...])``.
+    ``([(point index, result), ...], [(ladder index, ladder result), ...], [(point index, message), ...])``:
+    a unit whose simulation raises (an ``Exception``, e.g. a numerical failure) fails alone, every point
+    of it listed with its one-line message, and the task goes on with its other units.
     """
     model = get_model(model_name)
     sampler = get_sampler(settings.algorithm)
-    points, ladders = [], []
+    points, ladders, failed = [], [], []
     for ladder_idx, unit in units:
-        if sampler.ladder:
-            by_T = {float(c["T"]): idx for idx, c in unit}
-            coords, results, ladder = run_unit(model, sampler, [c for _, c in unit], settings, workflow_seed)
-            points.extend((by_T[float(c["T"])], r) for c, r in zip(coords, results, strict=True))
-            ladders.append((ladder_idx, ladder))
-        else:
-            for idx, c in unit:
-                _, results, _ = run_unit(model, sampler, [c], settings, workflow_seed)
-                points.append((idx, results[0]))
-    return points, ladders
+        try:
+            for _, c in unit:
+                _injected_fault(c)
+            if sampler.ladder:
+                by_T = {float(c["T"]): idx for idx, c in unit}
+                coords, results, ladder = run_unit(model, sampler, [c for _, c in unit], settings, workflow_seed)
+                done = [(by_T[float(c["T"])], r) for c, r in zip(coords, results, strict=True)]
+                ladders.append((ladder_idx, ladder))
+            else:
+                (idx, c), = unit
+                done = [(idx, run_unit(model, sampler, [c], settings, workflow_seed)[1][0])]
+        except Exception as e:  # noqa: BLE001 - stored with the point; the sweep goes on
+            failed.extend((idx, _message(e)) for idx, _ in unit)
+            continue
+        points.extend(done)
+    return points, ladders, failed

@@ -1,0 +1,69 @@
+"""``spinsweep run --dry-run``: what a run would do, without starting a cluster or writing anything."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.errors import CatalogError
+from pipeline.run.tasks import POINT_OVERHEAD, make_tasks, pending_units
+from pipeline.spec.cluster import ClusterSettings
+from pipeline.spec.grid import coords_of
+from pipeline.spec.workflow import Workflow
+from pipeline.store.catalog import Catalog
+
+FLIPS_PER_CORE_SECOND = 1e8
+"""Rough single-core speed for the time estimate (``spinsweep bench`` measures the real one: 1-4e8
+attempted flips/s for the dense kernels on a 2024 x86 core)."""
+
+
+def plan(wf: Workflow, catalog: Catalog, settings: ClusterSettings) -> str:
+    """The plan of a run of ``wf`` as text: points, tasks, cost and, for a batch target, the job script."""
+    from pipeline.run.cluster import default_workers
+
+    done = np.zeros(wf.shape, dtype=bool)
+    note = "new sweep"
+    if catalog.has(wf.name):
+        stored = catalog.attrs(wf.name).get("spec_hash")
+        if stored == wf.spec_hash():
+            done = catalog.done_mask(wf.name)
+            failed = int(catalog.failed_mask(wf.name).sum())
+            note = f"resuming: {int(done.sum())} done" + (f", {failed} failed last time (retried)" if failed else "")
+        else:
+            raise CatalogError(f"sweep {wf.name!r} exists in {str(catalog.path)!r} with a different specification; "
+                               "rename the workflow or pass --overwrite")
+    if settings.kind == "local":
+        workers = settings.workers or default_workers()
+    elif settings.batch:
+        workers = (settings.adaptive_maximum or settings.jobs) * settings.cores
+    else:
+        workers = 1
+    units = pending_units(wf, done)
+    tasks = make_tasks(wf, units, workers)
+    model = wf.model_def
+    cost = sum(model.cost(coords_of(wf, i), wf.sampler) for _, pts in units for i in pts)
+    n_pending = sum(len(pts) for _, pts in units)
+    core_s = (cost + POINT_OVERHEAD * n_pending) / FLIPS_PER_CORE_SECOND
+    target = {"local": f"local cluster, {workers} worker processes on {settings.host}",
+              "scheduler": f"existing scheduler {settings.address or settings.scheduler_file}"}.get(
+        settings.kind, f"{settings.kind} via dask-jobqueue: {workers} workers "
+                       f"({settings.adaptive_maximum or settings.jobs} jobs x {settings.cores} cores)")
+    lines = [f"sweep {wf.name!r} (model {wf.model}, {wf.sampler.algorithm}) into {catalog.path} ({note})",
+             f"  points: {wf.n_points} in all, {n_pending} to run, in {len(tasks)} tasks",
+             f"  cost: {cost:.3g} attempted flips, ~{_dur(core_s)} of one core "
+             f"(~{_dur(core_s / max(workers, 1))} on {workers} workers, at ~{FLIPS_PER_CORE_SECOND:.0e} flips/s "
+             "per core; `spinsweep bench` measures yours)",
+             f"  cluster: {target}"]
+    if settings.batch:
+        from pipeline.run.jobqueue import job_script
+
+        lines.append("  job script:")
+        lines.extend("    " + line for line in job_script(settings).splitlines())
+    return "\n".join(lines)
+
+
+def _dur(s: float) -> str:
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"
