@@ -230,8 +230,10 @@ def test_external_scheduler_and_worker_processes(tmp_path):
 
 
 def test_unreachable_scheduler_is_a_clean_error(tmp_path):
-    r = cli("run", cw_workflow(tmp_path), "--scheduler", "tcp://127.0.0.1:9", check=False, timeout=120)
-    assert r.returncode == 2 and "cannot connect" in r.stderr
+    r = cli("run", cw_workflow(tmp_path), "--scheduler", "tcp://127.0.0.1:9", "--set", 'cluster.connect_timeout="2s"',
+            catalog=tmp_path / "c.zarr", check=False, timeout=120)
+    assert r.returncode == 2 and "cannot connect" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "c.zarr").exists()  # nothing written, not even the lock file
 
 
 def test_run_overrides_and_env_catalog(tmp_path):

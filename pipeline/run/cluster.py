@@ -118,10 +118,10 @@ def connect(settings: ClusterSettings) -> Iterator[Connection]:
                 path = os.path.expanduser(settings.scheduler_file)
                 if not os.path.isfile(path):
                     raise SpinsweepError(f"--scheduler-file {settings.scheduler_file!r}: no such file")
-                client = Client(scheduler_file=path, timeout="20s", security=sec)
+                client = Client(scheduler_file=path, timeout=settings.connect_timeout, security=sec)
                 where = f"scheduler from {settings.scheduler_file}"
             else:
-                client = Client(settings.address, timeout="20s", security=sec)
+                client = Client(settings.address, timeout=settings.connect_timeout, security=sec)
                 where = f"scheduler {settings.address}"
         except (OSError, TimeoutError, ValueError) as e:
             target = settings.address or settings.scheduler_file

@@ -59,7 +59,7 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
     expected_workers : int, optional
         Workers the cluster will have (a batch cluster starts empty): sizes the tasks and the window.
     """
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed, wait
     from tqdm.auto import tqdm
 
     t0 = time.time()
@@ -89,8 +89,12 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
         interrupted = False
         coords = {d: wf.grid[d] for d in layout.dims}
 
+        in_flight: dict[str, list] = {}  # future key -> its task (bounded by the window)
+
         def submit(task):
-            return client.submit(run_task, wf.model, task, sampler, wf.seed, pure=False)
+            fut = client.submit(run_task, wf.model, task, sampler, wf.seed, pure=False)
+            in_flight[fut.key] = task
+            return fut
 
         def flush():
             nonlocal batch, ladder_batch, fail_batch, last_flush, computed, failed
@@ -106,26 +110,49 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
                 if on_batch:
                     on_batch(n)
 
+        suspects: list[list] = []  # units of tasks whose workers all died, rerun one at a time at the end
+
+        def collect(fut, alone: bool) -> None:
+            task = in_flight.pop(fut.key)
+            try:
+                points, ladders, bad = fut.result()
+            except KilledWorker as e:
+                fut.release()
+                if not alone:  # a crash (segfault, memory) took its workers down, maybe caused by a neighbour
+                    suspects.extend([unit] for unit in task)
+                    return
+                points, ladders = [], []
+                bad = [(idx, f"KilledWorker: the worker process died every time it ran this point, alone ({e})")
+                       for _, unit in task for idx, _ in unit]
+            fut.release()
+            batch.extend(points)
+            ladder_batch.extend((idx, ladder_values(layout, res)) for idx, res in ladders)
+            fail_batch.extend(bad)
+            for idx, msg in bad[:max(0, MAX_REPORTED - len(failures))]:
+                failures.append(({d: coords[d][i] for d, i in zip(layout.dims, idx, strict=True)}, msg))
+
+        def maybe_flush() -> None:
+            since = time.time() - last_flush
+            if since >= flush_seconds or (len(batch) >= flush_points and since >= min_flush_seconds):
+                flush()
+
         ac = as_completed()
         for task in _take(queue, max(2, window_per_worker * n_workers)):
             ac.add(submit(task))
         try:
             for fut in ac:
-                points, ladders, bad = fut.result()
-                fut.release()
-                batch.extend(points)
-                ladder_batch.extend((idx, ladder_values(layout, res)) for idx, res in ladders)
-                fail_batch.extend(bad)
-                for idx, msg in bad[:MAX_REPORTED - len(failures)]:
-                    failures.append(({d: coords[d][i] for d, i in zip(layout.dims, idx, strict=True)}, msg))
+                collect(fut, alone=False)
                 # top the window up to a few tasks per worker (workers of a batch cluster come and go)
                 if time.time() - checked > 1.0:
                     n_workers, checked = max(_n_workers(client), expected_workers or 1), time.time()
                 for nxt in _take(queue, max(0, max(2, window_per_worker * n_workers) - ac.count())):
                     ac.add(submit(nxt))
-                since = time.time() - last_flush
-                if since >= flush_seconds or (len(batch) >= flush_points and since >= min_flush_seconds):
-                    flush()
+                maybe_flush()
+            for task in suspects:  # alone on the cluster: only a point that crashes by itself fails
+                fut = submit(task)
+                wait(fut)
+                collect(fut, alone=True)
+                maybe_flush()
         except KeyboardInterrupt:
             interrupted = True
             for fut in list(ac.futures):

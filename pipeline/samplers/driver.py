@@ -211,7 +211,8 @@ def _injected_fault(coords: Mapping[str, Any]) -> None:
     spec = os.environ.get(FAULT_ENV)
     if not spec:
         return
-    for item in spec.split(","):
+    crash = spec.startswith("crash:")
+    for item in spec.removeprefix("crash:").split(","):
         key, _, val = item.partition("=")
         have = coords.get(key.strip())
         if have is None:
@@ -222,6 +223,8 @@ def _injected_fault(coords: Mapping[str, Any]) -> None:
             same = str(have) == val.strip()
         if not same:
             return
+    if crash:  # the worker process dies, as on a segfault or the kernel's OOM killer
+        os._exit(70)
     raise FloatingPointError(f"injected fault at {spec} ({FAULT_ENV})")
 
 

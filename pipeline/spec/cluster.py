@@ -11,6 +11,7 @@ existing Dask cluster or on an HPC queue, and resumes on any of them. Command-li
     [cluster]
     kind = "scheduler"
     address = "tls://head:8786"   # or scheduler_file = "~/scheduler.json"
+    connect_timeout = "20s"
 
     [cluster]
     kind = "slurm"            # through dask-jobqueue (pip install 'spinsweep[jobqueue]')
@@ -51,6 +52,7 @@ class ClusterSettings(BaseModel):
     # existing scheduler
     address: str | None = None
     scheduler_file: str | None = None
+    connect_timeout: str = "20s"
     # TLS (any kind)
     tls_ca_file: str | None = None
     tls_cert: str | None = None
@@ -86,7 +88,7 @@ class ClusterSettings(BaseModel):
             raise ValueError("expected a walltime such as '00:30:00', '2:00:00' or '1-12:00:00'")
         return v
 
-    @field_validator("lifetime", "lifetime_stagger")
+    @field_validator("lifetime", "lifetime_stagger", "connect_timeout")
     @classmethod
     def _duration(cls, v: str | None) -> str | None:
         if v is not None and not _DURATION.match(v):

@@ -177,3 +177,34 @@ def test_a_failing_point_is_stored_as_failed_and_the_rest_completes(tmp_path, mo
     a, b = _data(clean, "cw"), _data(cat, "cw")
     assert int(b["failed"].sum()) == 0 and (b["n_stored"].values == 1).all()
     _assert_identical(a, b)
+
+
+def test_a_point_that_kills_its_workers_is_stored_as_failed(tmp_path, monkeypatch):
+    """A point whose task kills every worker that runs it (the fault hook's ``crash:``: the process exits, as on
+    a segfault or an OOM kill) ends as Dask's KilledWorker, taking the tasks beside it on the dying worker
+    along; spinsweep reruns those points one at a time at the end, so only the culprit is stored as failed
+    (with that message), and the other points complete with the arrays of a clean run."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from pipeline.samplers.driver import FAULT_ENV
+
+    wf = load_workflow(cw_workflow(tmp_path, N=(16,), T=(0.8, 1.0, 1.2), seeds=2))
+    wf = wf.model_copy(update={"run": wf.run.model_copy(update={"points_per_task": 1})})
+    cat, clean = Catalog(tmp_path / "c.zarr"), Catalog(tmp_path / "clean.zarr")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address="127.0.0.1:0") as lc, Client(lc) as c:
+            run_workflow(wf, clean, c, progress=False)
+        monkeypatch.setenv(FAULT_ENV, "crash:T=1.2,seed=0")
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address="127.0.0.1:0") as lc, Client(lc) as c:
+            rep = run_workflow(wf, cat, c, progress=False)
+    assert rep.computed == 5 and rep.failed == 1, rep.failures
+    assert "KilledWorker" in rep.failures[0][1] and rep.failures[0][0] == {"N": 16, "T": 1.2, "seed": 0}
+    failed = cat.failed_mask("cw")
+    assert int(failed.sum()) == 1 and int(cat.done_mask("cw").sum()) == 5
+    a, b = _data(clean, "cw"), _data(cat, "cw")
+    for v in a.data_vars:
+        if v not in ("done", "failed", "n_stored"):
+            np.testing.assert_array_equal(a[v].values[~failed], b[v].values[~failed], err_msg=v)
