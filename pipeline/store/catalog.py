@@ -148,7 +148,7 @@ class Catalog:
     def _mask(self, name: str, var: str) -> np.ndarray:
         import zarr
 
-        if not (self.path / name / var / "zarr.json").exists():
+        if not self.has_variable(name, var):
             raise CatalogError(f"sweep {name!r} has no variable {var!r}")
         with _quiet():
             return np.asarray(zarr.open_array(str(self.path), path=f"{name}/{var}", mode="r")[...])
