@@ -11,6 +11,12 @@ Draws are bit-for-bit those of the C references:
 - ``sign``: +1 if the top bit of ``next`` is set, else -1;
 - ``gauss``: ``sqrt(-2 ln(1 - u1)) cos(2π u2)`` (one normal per two uniforms).
 
+The same draws exist in a register form for tight loops: ``load(s)`` copies the state into a tuple of
+four ``uint64`` words, ``uniform_r(st)`` / ``index_r(st, n)`` return ``(draw, st)``, and ``store(s, st)``
+writes the state back. A loop that keeps its state in a local tuple lets LLVM hold it in registers: with
+the array form every draw reloads and stores the four words, because the compiler cannot prove that the
+loop's other stores (spins, overlaps) do not alias the state. That is worth ~9 % on Curie-Weiss.
+
 Notes
 -----
 Every shift amount and multiplier is a ``np.uint64`` constant: mixing ``uint64`` with a Python int
@@ -84,6 +90,51 @@ def gauss(s):
     u1 = uniform(s)
     u2 = uniform(s)
     return np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(6.283185307179586 * u2)
+
+
+@njit(inline="always")
+def load(s):
+    """The state array ``s`` as a tuple of four words, for the register form of the draws."""
+    return (s[0], s[1], s[2], s[3])
+
+
+@njit(inline="always")
+def store(s, st):
+    """Write the tuple state ``st`` back into the state array ``s``."""
+    s[0] = st[0]
+    s[1] = st[1]
+    s[2] = st[2]
+    s[3] = st[3]
+
+
+@njit(inline="always")
+def next_r(st):
+    """:func:`next_u64` on a tuple state: returns (output, new state)."""
+    s0, s1, s2, s3 = st
+    result = _rotl(s1 * _U5, _U7, _U57) * _U9
+    t = s1 << _U17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, _U45, _U19)
+    return result, (s0, s1, s2, s3)
+
+
+@njit(inline="always")
+def uniform_r(st):
+    """:func:`uniform` on a tuple state: returns (u, new state)."""
+    r, st = next_r(st)
+    return np.float64(r >> _U11) * _TWO_M53, st
+
+
+@njit(inline="always")
+def index_r(st, n):
+    """:func:`index` on a tuple state: returns (i, new state), i an unsigned integer (no wraparound check
+    when it indexes an array)."""
+    r, st = next_r(st)
+    return ((r >> _U32) * np.uint64(n)) >> _U32, st
 
 
 @njit(cache=True)

@@ -6,7 +6,20 @@ import numpy as np
 import pytest
 from numba import njit
 
-from pipeline.rng.xoshiro import gauss, index, next_u64, seed_state, sign, state_from_words, uniform
+from pipeline.rng.xoshiro import (
+    gauss,
+    index,
+    index_r,
+    load,
+    next_r,
+    next_u64,
+    seed_state,
+    sign,
+    state_from_words,
+    store,
+    uniform,
+    uniform_r,
+)
 
 
 def _splitmix_state(seed: int) -> list[int]:
@@ -84,3 +97,33 @@ def test_state_from_words_refuses_the_zero_state():
         state_from_words([0, 0, 0, 0])
     with pytest.raises(ValueError, match="4 uint64 words"):
         state_from_words([1, 2, 3])
+
+
+@njit
+def _register_draws(s, n):
+    """uniform, index and raw outputs in turn, on the tuple (register) state."""
+    st = load(s)
+    out = np.empty(3 * n)
+    for k in range(n):
+        u, st = uniform_r(st)
+        i, st = index_r(st, 1000)
+        r, st = next_r(st)
+        out[3 * k], out[3 * k + 1], out[3 * k + 2] = u, i, r >> np.uint64(40)
+    store(s, st)
+    return out
+
+
+@njit
+def _array_draws(s, n):
+    out = np.empty(3 * n)
+    for k in range(n):
+        out[3 * k] = uniform(s)
+        out[3 * k + 1] = index(s, 1000)
+        out[3 * k + 2] = next_u64(s) >> np.uint64(40)
+    return out
+
+
+def test_register_form_draws_the_same_stream_and_leaves_the_same_state():
+    a, b = seed_state(11), seed_state(11)
+    np.testing.assert_array_equal(_register_draws(a, 200), _array_draws(b, 200))
+    np.testing.assert_array_equal(a, b)
