@@ -10,7 +10,7 @@ from pipeline.plot._style import np, plt, save, size_colors
 REGION_STYLE = {"PM": "#f2f2f2", "SG": "#fde0c5", "SG+R": "#cfe3f5", "R": "#a9d5b4"}
 
 
-def draw_phase_diagram(ax, result: dict[str, Any] | None, alpha_max: float = 0.2, T_max: float = 1.6) -> None:
+def draw_phase_diagram(ax, result: dict[str, Any] | None, alpha_max: float = 0.21, T_max: float = 1.6) -> None:
     """AGS replica-symmetric lines, the four regions labelled, and the simulated boundaries."""
     from pipeline.theory.hopfield_rs import phase_lines
 
