@@ -80,14 +80,25 @@ def plot_hopfield(ds, result: dict[str, Any] | None, outdir: Path) -> list[str]:
     return paths
 
 
+def _panels(n: int, ncols: int = 3):
+    """A grid of n panels, at most ``ncols`` wide; unused axes are hidden. Returns (figure, flat axes)."""
+    ncols = min(n, ncols)
+    nrows = -(-n // ncols)
+    fig, axs = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 4.3 * nrows), squeeze=False)
+    flat = list(axs.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
 def _retrieval_panel(result: dict[str, Any], outdir: Path) -> str:
     """Retrieval overlap against α per N at the retrieval temperature(s), with the located α_M(N)."""
     curves = result["retrieval_curves"]
     temps = sorted({c["T"] for c in curves})
-    fig, axs = plt.subplots(1, len(temps), figsize=(5.5 * len(temps), 4.3), squeeze=False)
+    fig, axs = _panels(len(temps))
     sizes = sorted({c["N"] for c in curves})
     col = size_colors(sizes)
-    for ax, T in zip(axs[0], temps, strict=True):
+    for ax, T in zip(axs, temps, strict=True):
         for c in (c for c in curves if c["T"] == T):
             ax.errorbar(c["alpha"], c["y"], c["err"], fmt="o-", ms=3, lw=0.8, color=col[c["N"]],
                         label=f"N = {c['N']}")
@@ -104,10 +115,10 @@ def _spin_glass_panel(result: dict[str, Any], outdir: Path) -> str:
     """N^(2/3)[⟨q²⟩] against T per N for each α: the curves cross at T_g."""
     curves = result["q_curves"]
     alphas = sorted({c["alpha"] for c in curves})
-    fig, axs = plt.subplots(1, len(alphas), figsize=(5.5 * len(alphas), 4.3), squeeze=False)
+    fig, axs = _panels(len(alphas), ncols=2)
     sizes = sorted({c["N"] for c in curves})
     col = size_colors(sizes)
-    for ax, a in zip(axs[0], alphas, strict=True):
+    for ax, a in zip(axs, alphas, strict=True):
         for c in (c for c in curves if c["alpha"] == a):
             ax.errorbar(c["T"], c["y"], c["err"], fmt="o-", ms=3, lw=0.8, color=col[c["N"]], label=f"N = {c['N']}")
         ax.axvline(1 + np.sqrt(a), color="k", ls="--", lw=1, label=r"$1+\sqrt{\alpha}$")
