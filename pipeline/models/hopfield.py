@@ -279,15 +279,13 @@ def metropolis_sequential_overlap(sigma, m, h, xf, xi, Jint, c, row, kfree, last
             accepted += 1
         flip, st = _accept(np.int64(s[i + 3]) * d3 - P, kfree, row, last, st)
         if flip:
-            s[i + 3] = -s[i + 3]
-            _update(m, c, xf, o3, P, m.dtype.type(2 * s[i + 3]))
+            apply_overlap(sigma, m, h, xf, xi, Jint, c, i + 3)
             accepted += 1
         i += 4
     while i < N:  # N not a multiple of 4: the last sites one by one
-        flip, st = _accept(np.int64(s[i]) * _dot(m, c, xf, i * P, P) - P, kfree, row, last, st)
+        flip, st = _accept(delta_overlap(sigma, m, h, xf, xi, Jint, c, i), kfree, row, last, st)
         if flip:
-            s[i] = -s[i]
-            _update(m, c, xf, i * P, P, m.dtype.type(2 * s[i]))
+            apply_overlap(sigma, m, h, xf, xi, Jint, c, i)
             accepted += 1
         i += 1
     store(rng, st)
@@ -399,8 +397,8 @@ def coupling_matrix(xi: np.ndarray) -> np.ndarray:
 
 # Measured cost per attempted flip (ns), two replicas, on the shared 2-core dev box (Xeon with AVX-512,
 # numba, timings noisy by ±30 %; N = 500..4000, α = 0.02..0.3, T = 0.3..1.5):
-#   overlap path ≈ 4 + 0.09·P + 0.1·a·P         (a = acceptance rate; O(P) dot, then in int32 lanes:
-#                                                 int16 overlaps since, 1.03-1.3x faster with AVX-512)
+#   overlap path ≈ 4 + 0.09·P + 0.1·a·P         (a = acceptance rate; measured with int32 overlaps: the
+#                                                 int16 overlaps since are 1.03-1.3x faster with AVX-512)
 #   dense path   ≈ 3 + 0.25·a·(N + P)           (an accepted flip streams one N-row of Jint)
 # e.g. N = 1000, P = 100: a = 0.004 → 13 vs 4 ns; a = 0.3 → 16 vs 80 ns. Building Jint costs about
 # N²(10 + 0.01·P) ns, recomputing the fields about N² ns.
