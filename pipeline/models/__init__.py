@@ -32,6 +32,7 @@ __all__ = ["HEAT_CAPACITY", "MEASUREMENTS", "BenchCase", "BlockMoves", "Derived"
 _REGISTRY = {
     "curie_weiss": "pipeline.models.curie_weiss",
     "hopfield": "pipeline.models.hopfield",
+    "hopfield_branches": "pipeline.models.hopfield_branches",
     "sk": "pipeline.models.sk",
     "rbm": "pipeline.models.rbm",
     "perceptron": "pipeline.models.perceptron",

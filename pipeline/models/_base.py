@@ -91,8 +91,8 @@ class Observable:
     dims: tuple[str, ...] = ()
     coords: Mapping[str, Any] = field(default_factory=dict)
     statistic: str = "mean"
-    """``"mean"`` (stored with errors) or ``"min"``: a scalar stored as its minimum over the measurements
-    (e.g. the lowest energy visited), with no error bar."""
+    """``"mean"`` (stored with errors) or ``"min"``: stored as its minimum over the measurements (e.g. the
+    lowest energy visited; an array observable element by element), with no error bar."""
 
 
 @dataclass(frozen=True)
@@ -260,8 +260,10 @@ class Model:
     observables, derived : tuple
         What the measurement gives (scalars, or arrays over their own coordinate, e.g. ``P_q`` over
         ``q``) and what is computed from bin means.
-    replicas : int
-        Chains per temperature that the measurement uses together (2 for two-replica overlaps).
+    replicas : int or callable
+        Chains per temperature that the measurement uses together (2 for two-replica overlaps), or
+        ``replicas(dis) -> int`` where the number follows the disorder sample (e.g. one restricted chain
+        per pattern).
     draw_disorder : callable
         ``draw_disorder(coords, gen) -> dis``: the sample's quenched disorder (a tuple of arrays) from
         the disorder ``numpy.random.Generator``; T-free, so every temperature of a sample shares it.
@@ -327,7 +329,7 @@ class Model:
     flips: FlipMoves | None = None
     blocks: BlockMoves | None = None
     record_dtype: Any = np.int64
-    replicas: int = 1
+    replicas: int | Callable[[tuple], int] = 1
     min_N: int = 2
     exact: Callable | None = None
     theory: Callable | None = None

@@ -20,7 +20,7 @@ import xarray as xr
 
 from pipeline.errors import SpinsweepError
 
-__all__ = ["FIGURES", "NEEDS_REDUCTION", "figure_names", "get_figure", "plot_sweep"]
+__all__ = ["COMPANIONS", "FIGURES", "NEEDS_REDUCTION", "companion_results", "figure_names", "get_figure", "plot_sweep"]
 
 Figure = Callable[[xr.Dataset, dict | None, Path], list[Path]]
 
@@ -76,10 +76,19 @@ def rbm_retrieval(ds: xr.Dataset, result: dict[str, Any] | None, outdir: Path) -
     return [Path(p) for p in plot_rbm(ds, result, Path(outdir))]
 
 
+def hopfield_tc(ds: xr.Dataset, result: dict[str, Any] | None, outdir: Path) -> list[Path]:
+    """T_c(α, N) against 1/N with its N → ∞ fits, (ln Z_R − ln Z_nR)/N against T, and T_c on the (α, T)
+    plane over the AGS lines (:mod:`pipeline.plot.hopfield_tc`)."""
+    from pipeline.plot.hopfield_tc import plot_hopfield_tc
+
+    return [Path(p) for p in plot_hopfield_tc(ds, result, Path(outdir))]
+
+
 #: Figure name -> ``figure(ds, result, outdir) -> paths``.
 FIGURES: dict[str, Figure] = {
     "ferromagnet_fss": ferromagnet_fss,
     "hopfield_phase_diagram": hopfield_phase_diagram,
+    "hopfield_tc": hopfield_tc,
     "learning_curves": learning_curves,
     "overlap_distribution": overlap_distribution,
     "rbm_retrieval": rbm_retrieval,
@@ -87,8 +96,36 @@ FIGURES: dict[str, Figure] = {
 }
 
 #: Figures drawn from the result of a reduction (the recipe of the same name).
-NEEDS_REDUCTION: frozenset[str] = frozenset({"ferromagnet_fss", "hopfield_phase_diagram", "learning_curves",
+NEEDS_REDUCTION: frozenset[str] = frozenset({"ferromagnet_fss", "hopfield_phase_diagram", "hopfield_tc", "learning_curves",
                                              "rbm_retrieval", "sk_spin_glass"})
+
+
+#: Results of other sweeps that a figure draws too: figure name -> recipe names. :func:`plot_sweep` passes the
+#: stored results of every other sweep of the catalog reduced by such a recipe as ``result["companions"][recipe]``
+#: (a list of {"sweep", "result"}), e.g. the T_c line measured by a ``hopfield_tc`` sweep on the phase diagram.
+COMPANIONS: dict[str, tuple[str, ...]] = {"hopfield_phase_diagram": ("hopfield_tc",)}
+
+
+def companion_results(catalog, name: str, recipes: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+    """The stored results of the catalog's other sweeps reduced by each of ``recipes`` (current ones only)."""
+    from pipeline.reduce import recipe_names, stored_result
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for other in catalog.names():
+        if other == name or not catalog.has(other):
+            continue
+        try:
+            declared = recipe_names(catalog, other)
+            res = stored_result(catalog, other) if any(r in declared for r in recipes) else None
+        except SpinsweepError:
+            continue
+        if res is None:
+            continue
+        for r in recipes:
+            if r in declared:
+                one = res[r] if len(declared) > 1 and isinstance(res, dict) and r in res else res
+                out.setdefault(r, []).append({"sweep": other, "result": one})
+    return out
 
 
 def get_figure(name: str) -> Figure:
@@ -140,5 +177,9 @@ def plot_sweep(catalog, name: str, outdir: str | Path | None = None,
         res = result
         if several and isinstance(result, dict) and n in result:
             res = result[n]
+        if n in COMPANIONS and isinstance(res, dict):
+            comp = companion_results(catalog, name, COMPANIONS[n])
+            if comp:
+                res = dict(res) | {"companions": comp}
         paths += [Path(p) for p in fig(ds, res, out)]
     return paths

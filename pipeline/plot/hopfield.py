@@ -58,6 +58,10 @@ def draw_phase_diagram(ax, result: dict[str, Any] | None, alpha_max: float = 0.2
         if ac_:
             ax.errorbar([ac_["value"]], [0.0], xerr=[ac_["err"]], fmt="*", color="crimson", ms=14, zorder=9,
                         clip_on=False, label=rf"$\alpha_c(T\to0) = {ac_['value']:.4f} \pm {ac_['err']:.4f}$")
+    for comp in (result or {}).get("companions", {}).get("hopfield_tc", [])[:1]:
+        from pipeline.plot.hopfield_tc import draw_tc_points
+
+        draw_tc_points(ax, comp["result"])
     ax.set(xlim=(0, alpha_max), ylim=(0, T_max), xlabel=r"storage load $\alpha = P/N$",
            ylabel=r"temperature $T$  [$J/k_B$]")
 
@@ -68,8 +72,12 @@ def plot_hopfield(ds, result: dict[str, Any] | None, outdir: Path) -> list[str]:
     fig, ax = plt.subplots(figsize=(11.0, 6.2))
     draw_phase_diagram(ax, result)
     title = "Hopfield model: Monte Carlo boundaries on the replica-symmetric (AGS) phase diagram"
-    if result and "not measured" in result.get("method", {}).get("T_c_line", ""):
-        title += "\nthe R / SG+R line $T_c(\\alpha)$ is drawn from AGS theory, not measured"
+    tc = (result or {}).get("companions", {}).get("hopfield_tc", [])
+    if tc:
+        title += (f"\n$T_c(\\alpha)$ measured by thermodynamic integration on restricted branches (sweep "
+                  f"{tc[0]['sweep']!r}); the green line is AGS theory")
+    elif result:
+        title += "\nthe R / SG+R line $T_c(\\alpha)$ is drawn from AGS theory (run workflows/hopfield_tc.toml to measure it)"
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, framealpha=0.9)
     paths.append(save(fig, outdir / "phase_diagram.png"))

@@ -718,7 +718,9 @@ def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -
                 + "; error = bootstrap over seeds + half |largest pair - mean of pairs|, in quadrature"),
         "retrieval_observable": obs,
         "T_c_line": ("AGS replica-symmetric theory (equal free energies of the retrieval and spin-glass "
-                     "branches); not measured: thermodynamic integration is not implemented yet"),
+                     "branches) in this sweep; measured by workflows/hopfield_tc.toml (recipe hopfield_tc: "
+                     "thermodynamic integration on restricted branches), which the figure draws when the catalog "
+                     "holds it"),
     }
     retrieval_curves = []
     for p in pts:

@@ -14,6 +14,10 @@ Recipes
 ``hopfield_phase_diagram``
     Hopfield (α, T) phase diagram: α_c(T → 0) from the retrieval loss extrapolated in N, T_g(α) from
     spin-glass crossings (:mod:`pipeline.reduce.hopfield`).
+``hopfield_tc``
+    Hopfield T_c(α) by thermodynamic integration on restricted branches: the non-retrieval free energy
+    from β = 0, every retrieval basin's from T → 0, their crossing per sample, averaged and extrapolated in
+    N (:mod:`pipeline.reduce.hopfield_tc`).
 ``learning_curves``
     Perceptron learning curves against the annealed theory (:mod:`pipeline.reduce.perceptron`).
 ``rbm_retrieval``
@@ -34,10 +38,11 @@ import xarray as xr
 from pydantic import BaseModel
 
 from pipeline.errors import ReductionError
-from pipeline.reduce import ferromagnet, hopfield, perceptron, rbm, sk
+from pipeline.reduce import ferromagnet, hopfield, hopfield_tc, perceptron, rbm, sk
 from pipeline.reduce._settings import problems, toml_value
 from pipeline.reduce.ferromagnet import FerromagnetSettings
 from pipeline.reduce.hopfield import HopfieldSettings
+from pipeline.reduce.hopfield_tc import HopfieldTcSettings
 from pipeline.reduce.perceptron import LearningSettings
 from pipeline.reduce.rbm import RBMSettings
 from pipeline.reduce.sk import SKSettings
@@ -84,6 +89,11 @@ def _run_hopfield(ds: xr.Dataset, settings: BaseModel) -> dict[str, Any]:
     return {"json": res, "text": hopfield.summary_text(res), "dataset": hopfield.reduction_dataset(res)}
 
 
+def _run_hopfield_tc(ds: xr.Dataset, settings: BaseModel) -> dict[str, Any]:
+    res = hopfield_tc.reduce_hopfield_tc(ds, settings.model_dump())
+    return {"json": res, "text": hopfield_tc.summary_text(res), "dataset": hopfield_tc.reduction_dataset(res)}
+
+
 def _run_learning(ds: xr.Dataset, settings: BaseModel) -> dict[str, Any]:
     res = perceptron.reduce_learning(ds, settings.model_dump())
     return {"json": res, "text": perceptron.summary_text(res), "dataset": perceptron.reduction_dataset(res)}
@@ -126,6 +136,15 @@ RECIPES: dict[str, Recipe] = {
                  "in N."),
             settings=SKSettings,
             run=_run_sk,
+        ),
+        Recipe(
+            name="hopfield_tc",
+            doc=("Hopfield T_c(alpha) by thermodynamic integration on restricted branches (a hopfield_branches "
+                 "sweep, dims N, alpha, T, seed, branch): ln Z of the non-retrieval branch from beta = 0 and of every "
+                 "retrieval basin from the lowest T, T_c(alpha, N) per sample where ln Z_R = ln Z_nR, the mean "
+                 "over samples and the N -> inf extrapolation."),
+            settings=HopfieldTcSettings,
+            run=_run_hopfield_tc,
         ),
         Recipe(
             name="learning_curves",

@@ -100,13 +100,14 @@ def _concat(parts: Sequence[tuple]) -> tuple:
 class ChainSet:
     """The chains of one unit: ``n_T`` temperatures × ``R`` replicas on one disorder sample.
 
+    ``replicas`` = R chains per temperature (``None``: the model's :attr:`~pipeline.models.Model.replicas`).
     Chain ``t·R + r`` starts at temperature ``t`` as replica ``r``, with the thermal stream that a
     single-temperature run of that point would use for replica ``r`` (``Streams(...).thermal(r)``): a
     stream is a function of the coordinates, never of the order of work.
     """
 
     def __init__(self, model: Model, coords_list: Sequence[Mapping[str, Any]], settings: SamplerSettings,
-                 workflow_seed: int, rule: str, replicas: int, variant: str | None = None):
+                 workflow_seed: int, rule: str, replicas: int | None = None, variant: str | None = None):
         flips = model.flips
         self.blocks = model.blocks if rule == "block_gibbs" else None
         assert flips is not None or self.blocks is not None
@@ -116,6 +117,8 @@ class ChainSet:
         streams = [Streams(workflow_seed, model.name, c, disorder_exclude=model.disorder_exclude)
                    for c in self.coords]
         self.dis = model.draw_disorder(base, streams[0].disorder())
+        if replicas is None:  # the model's: a number, or one per disorder sample (e.g. one per pattern)
+            replicas = model.replicas(self.dis) if callable(model.replicas) else model.replicas
         R = self.R = int(replicas)
         n_t = len(self.coords)
         self.rngs = np.stack([s.thermal(r) for s in streams for r in range(R)])

@@ -21,7 +21,7 @@ def run(model: Model, coords_list: Sequence[Mapping[str, Any]], settings: Sample
     """Each point of ``coords_list`` on its own: its replicas, block-Gibbs sweeps at its T."""
     results = []
     for coords in coords_list:
-        chains = ChainSet(model, [coords], settings, workflow_seed, "block_gibbs", model.replicas)
+        chains = ChainSet(model, [coords], settings, workflow_seed, "block_gibbs")
         results.append(chains.series(chains.run())[0])
     return UnitResult([dict(c) for c in coords_list], results)
 

@@ -44,7 +44,7 @@ def stored_variables(model: Model) -> dict[str, VarSpec]:
     for o in model.observables:
         attrs = {"long_name": o.long_name, "units": o.units}
         if o.statistic == "min":
-            out[o.name] = ((), "f8", attrs | {"description": "minimum over the measurements of the chains"})
+            out[o.name] = (o.dims, "f8", attrs | {"description": "minimum over the measurements of the chains"})
             continue
         if o.dims:
             out[o.name] = (o.dims, "f8", attrs | {"description": "mean over the measurements of the chains"})
@@ -139,7 +139,7 @@ def summarize_point(model: Model, coords: Mapping[str, Any], series: Mapping[str
     for obs in model.observables:
         x = np.asarray(series[obs.name], dtype=np.float64)
         if obs.statistic == "min":
-            out[obs.name] = float(x.min())
+            out[obs.name] = x.min(axis=0) if obs.dims else float(x.min())
             continue
         if obs.dims:  # (n_meas, n_coord): bins along the measurements
             b = bin_means(x.T, n_bins)

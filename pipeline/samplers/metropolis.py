@@ -19,7 +19,7 @@ def run_single_temperature(rule: str):
             workflow_seed: int) -> UnitResult:
         results = []
         for coords in coords_list:
-            chains = ChainSet(model, [coords], settings, workflow_seed, rule, model.replicas)
+            chains = ChainSet(model, [coords], settings, workflow_seed, rule)
             results.append(chains.series(chains.run())[0])
         return UnitResult([dict(c) for c in coords_list], results)
 

@@ -38,8 +38,7 @@ def run_ladder(model: Model, coords_list: Sequence[Mapping[str, Any]], settings:
                workflow_seed: int) -> UnitResult:
     """One ladder: every temperature of ``coords_list`` (one sample), swaps every ``swap_every`` sweeps."""
     coords_list = sorted((dict(c) for c in coords_list), key=lambda c: float(c["T"]))
-    R = int(settings.replicas or model.replicas)
-    chains = ChainSet(model, coords_list, settings, workflow_seed, "metropolis", R)
+    chains = ChainSet(model, coords_list, settings, workflow_seed, "metropolis", settings.replicas)
     out = chains.run(swap_every=int(settings.swap_every))
     with np.errstate(invalid="ignore", divide="ignore"):
         acc = np.where(chains.swap_tries > 0, chains.swap_acc / np.maximum(chains.swap_tries, 1), np.nan)

@@ -665,9 +665,12 @@ def _check_sampler(raw: dict, model: Model | None, grid: dict[str, tuple], p: _P
               f"expected at least 2 x bins = {2 * settings.bins}")
     if smp.ladder:
         R = getattr(settings, "replicas", None)
-        if R is not None and R != model.replicas:
+        if R is not None and R != model.replicas and not callable(model.replicas):
             p.add("sampler", "replicas", R, f"model {model.name!r} measures {model.replicas} replica(s) per "
                   f"temperature; expected {model.replicas}")
+        elif R is not None and callable(model.replicas):
+            p.add("sampler", "replicas", R, f"model {model.name!r} sets its chains per temperature from each "
+                  "disorder sample; expected no replicas key")
         if "T" in grid and len(grid["T"]) < 2:
             p.add("grid", "T", list(grid["T"]), f"sampler {algo!r} needs a ladder: expected at least 2 temperatures")
     return settings

@@ -24,11 +24,11 @@ def fm_ds():
 
 
 def test_registry():
-    assert set(FIGURES) == {"ferromagnet_fss", "hopfield_phase_diagram", "learning_curves", "overlap_distribution",
-                            "rbm_retrieval", "sk_spin_glass"}
+    assert set(FIGURES) == {"ferromagnet_fss", "hopfield_phase_diagram", "hopfield_tc", "learning_curves",
+                            "overlap_distribution", "rbm_retrieval", "sk_spin_glass"}
     assert NEEDS_REDUCTION <= set(FIGURES) and "overlap_distribution" not in NEEDS_REDUCTION
     with pytest.raises(SpinsweepError, match=r"no figure 'x'; available: ferromagnet_fss, hopfield_phase_diagram, "
-                                             r"learning_curves, overlap_distribution, rbm_retrieval, sk_spin_glass"):
+                                             r"hopfield_tc, learning_curves, overlap_distribution, rbm_retrieval, sk_spin_glass"):
         get_figure("x")
 
 

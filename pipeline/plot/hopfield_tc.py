@@ -1,0 +1,79 @@
+"""Figures of a Hopfield T_c sweep (recipe ``hopfield_tc``): T_c(α, N) against 1/N with the fits, the
+free-energy difference of the branches, and T_c on the (α, T) plane over the AGS lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pipeline.plot._style import np, plt, save, size_colors
+
+
+def draw_tc_points(ax, result: dict[str, Any], label_prefix: str = "") -> None:
+    """T_c(α, N) per size (open squares) and the N → ∞ values (filled) of a ``hopfield_tc`` result."""
+    entries = result.get("T_c", [])
+    sizes = sorted({p["N"] for e in entries for p in e["per_size"]})
+    col = size_colors(sizes) if sizes else {}
+    for N in sizes:
+        pts = [(e["alpha"], p) for e in entries for p in e["per_size"] if p["N"] == N]
+        ax.errorbar([a for a, _ in pts], [p["value"] for _, p in pts],
+                    yerr=[np.hypot(p["err"], p["err_sys"]) for _, p in pts], fmt="s", ms=4, color=col[N],
+                    mfc="white", zorder=7, label=f"{label_prefix}$T_c$ (TI), N = {N}")
+    ext = [e for e in entries if np.isfinite(e.get("value", np.nan))]
+    if ext:
+        ax.errorbar([e["alpha"] for e in ext], [e["value"] for e in ext], yerr=[e["err"] for e in ext], fmt="s",
+                    color="darkgreen", ms=7, zorder=8, label=rf"{label_prefix}$T_c$ (TI), $N\to\infty$ fit")
+
+
+def plot_hopfield_tc(ds, result: dict[str, Any] | None, outdir: Path) -> list[str]:
+    """Write hopfield_tc.png: T_c(α, N) vs 1/N, (ln Z_R − ln Z_nR)/N vs T, and T_c on the (α, T) plane."""
+    from pipeline.theory.hopfield_rs import phase_lines
+
+    if not result or not result.get("T_c"):
+        return []
+    entries = result["T_c"]
+    fig, axs = plt.subplots(1, 3, figsize=(17.0, 5.0))
+    ax = axs[0]
+    acol = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(entries), 1)))
+    for c, e in zip(acol, entries, strict=True):
+        Ns = np.array([p["N"] for p in e["per_size"]], float)
+        ax.errorbar(1.0 / Ns, [p["value"] for p in e["per_size"]],
+                    yerr=[np.hypot(p["err"], p["err_sys"]) for p in e["per_size"]], fmt="s", color=c, ms=5,
+                    label=rf"$\alpha = {e['alpha']:g}$")
+        x = np.linspace(0.0, 1.05 / Ns.min(), 100)
+        for k, (name, f) in enumerate(e.get("forms", {}).items()):
+            y = f["value"] + sum(a * (1.0 / x[1:]) ** (-p) for a, p in zip(f["coef"], f["powers"], strict=True))
+            ax.plot(x[1:], y, color=c, lw=1, ls=("-", "--", ":")[k % 3], label=f"fit {name}" if c is acol[0] else None)
+            ax.plot([0.0], [f["value"]], "o", color=c, ms=3)
+        if np.isfinite(e.get("value", np.nan)):
+            ax.errorbar([0.0], [e["value"]], yerr=[e["err"]], fmt="D", color=c, ms=6, mec="k", zorder=6)
+        ax.plot([0.0], [e["theory"]], "*", color=c, ms=13, mec="k", zorder=7)
+    ax.plot([], [], "*", color="grey", mec="k", ms=11, label="AGS RS $T_c$ at $1/N = 0$")
+    ax.set(xlabel="$1/N$", ylabel="$T_c(\\alpha, N)$", title="T_c per size (mean over samples) and N -> inf fits")
+    ax.set_xlim(left=-0.0004)
+    ax.legend(fontsize=8)
+    ax = axs[1]
+    e = entries[len(entries) // 2]
+    col = size_colors([p["N"] for p in e["per_size"]])
+    for p in e["per_size"]:
+        cv = p["curve"]
+        ax.errorbar(cv["T"], cv["y"], yerr=cv["err"], color=col[p["N"]], ms=3, fmt="o-", lw=1, label=f"N = {p['N']}")
+        ax.axvline(p["value"], color=col[p["N"]], lw=0.8, ls=":")
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.axvline(e["theory"], color="g", lw=1.2, label="AGS RS $T_c$")
+    ax.set(xscale="log", xlabel="$T$", ylabel=r"$[\ln Z_R - \ln Z_{nR}]/N$",
+           title=rf"retrieval minus non-retrieval, $\alpha = {e['alpha']:g}$ (sample mean)")
+    lo = min(min(p["curve"]["y"]) for p in e["per_size"])
+    ax.set_ylim(max(lo, -0.4), 0.4)
+    ax.legend(fontsize=8)
+    ax = axs[2]
+    lines = phase_lines(n=120, alpha_max=0.06)
+    ax.plot(*lines["T_c"], "g-", lw=1.6, label=r"AGS $T_c(\alpha)$")
+    ax.plot(*lines["T_M"], "b-", lw=1.2, label=r"AGS $T_M(\alpha)$")
+    ax.plot(*lines["T_g"], "k-", lw=1.2, label=r"AGS $T_g$")
+    draw_tc_points(ax, result)
+    ax.set(xlim=(0, 0.06), ylim=(0, 1.4), xlabel=r"$\alpha$", ylabel="$T$",
+           title="T_c by thermodynamic integration on restricted branches")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return [save(fig, Path(outdir) / "hopfield_tc.png")]

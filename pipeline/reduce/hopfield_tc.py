@@ -1,0 +1,352 @@
+"""T_c(α) of the Hopfield model by thermodynamic integration on restricted branches (recipe ``hopfield_tc``).
+
+Input: a ``hopfield_branches`` sweep (dims N, alpha, T, seed, branch): per sample and temperature the
+energy per spin of the non-retrieval branch (branch 0, max_μ |m_μ| < θ) and of each retrieval basin
+(μ, +) (branch μ + 1), its second moment, and each basin's lowest energy.
+
+Method, per sample (β_0 < … < β_K the ladder, H = N e the total energy, d⟨H⟩/dβ = −Var H):
+
+- non-retrieval, from the paramagnet: ln Z_nR(β) = ln g_nR − ∫_0^β ⟨H⟩_nR dβ', with ln g_nR = N ln 2 +
+  ln(1 − 2P p_K) the states below the threshold (p_K = Prob(M_μ ≥ K) for a uniform state, a binomial
+  tail; the union bound is exact to O((2P p_K)²), < 10⁻¹⁰ at N ≥ 100, θ = 0.5) and ⟨H⟩ = 0 at β = 0;
+- each basin, from T → 0: ln Z_μ(β) = ln Z_μ(β_K) + ∫_β^β_K ⟨H⟩_μ dβ', anchored at the lowest T by
+  ln Z_μ(β_K) = −β_K H_min + s, H_min the lowest energy the basin's chain visited and s its entropy.
+  For excitations of gap Δ above the ground state, s = ln(1 + e^{−β_KΔ}) ≈ βδ/(βΔ) ≤ βδ with βδ = β_K(⟨H⟩
+  − H_min): s = βδ/2 is used, ±βδ/2 its systematic;
+- ln Z_R = ln 2 + ln Σ_μ Z_μ (basins (μ, ±) have equal Z by σ → −σ); D(β) = ln Z_R − ln Z_nR, and T_c =
+  1/β_c at the lowest-temperature sign change of D (from nR-dominated above to R-dominated below), found on
+  the cubic Hermite interpolant of D and D' = ⟨H⟩_nR − ⟨H⟩_R.
+
+Integrals: cubic Hermite on each interval from ⟨H⟩ and its slope −Var H at the nodes (error O(h⁵) per
+interval); the trapezoid rule (O(h³)) is the grid systematic: |T_c(Hermite) − T_c(trapezoid)|.
+Statistical error of a sample: the spread of T_c over ``n_draws`` Gaussian redraws of the node energies
+within their errors. Over samples: the mean of T_c(α, N) and its standard error (thermal and disorder
+noise together); the systematic (grid ⊕ anchor, sample means) is reported beside it. N → ∞: the
+finite-size forms of ``forms`` fitted by weighted least squares; the spread of the forms is added.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import xarray as xr
+from pydantic import Field
+from scipy.special import logsumexp
+
+from pipeline.errors import ReductionError
+from pipeline.reduce._settings import Count, Seed, Settings
+from pipeline.reduce.extrapolate import FORMS, extrapolate_forms
+
+__all__ = ["HopfieldTcSettings", "branch_log_z", "crossing", "hermite_cumulative", "log_g_nonretrieval",
+           "reduce_hopfield_tc", "reduction_dataset", "sample_tc", "summary_text", "trapezoid_cumulative"]
+
+FormName = Literal[tuple(FORMS)]
+
+
+class HopfieldTcSettings(Settings):
+    """The ``[reduce]`` keys of recipe ``hopfield_tc``."""
+
+    forms: Annotated[list[FormName], Field(min_length=1)] = Field(
+        ["N^-1", "N^-1/2"], description="finite-size forms of the N -> inf extrapolation of T_c(N)")
+    n_draws: Count = Field(200, description="Gaussian redraws of the node energies for a sample's error")
+    boot_seed: Seed = Field(0, description="seed of the redraws")
+
+
+DEFAULTS: dict[str, Any] = HopfieldTcSettings().model_dump()
+
+
+# ---------------------------------------------------------------------------------------------------
+# integration
+# ---------------------------------------------------------------------------------------------------
+
+
+def hermite_cumulative(x, f, df) -> np.ndarray:
+    """∫_{x_0}^{x_j} f for every node j, cubic Hermite on each interval from f and f' at its ends.
+
+    ∫_a^b ≈ h(f_a + f_b)/2 + h²(f'_a − f'_b)/12, exact for cubics. ``f``, ``df``: (..., n) along x."""
+    x = np.asarray(x, float)
+    f = np.asarray(f, float)
+    df = np.asarray(df, float)
+    h = np.diff(x)
+    seg = h * (f[..., :-1] + f[..., 1:]) / 2 + h**2 * (df[..., :-1] - df[..., 1:]) / 12
+    return np.concatenate([np.zeros(f.shape[:-1] + (1,)), np.cumsum(seg, axis=-1)], axis=-1)
+
+
+def trapezoid_cumulative(x, f, df=None) -> np.ndarray:
+    """∫_{x_0}^{x_j} f for every node j by the trapezoid rule (``df`` ignored: same call as Hermite)."""
+    x = np.asarray(x, float)
+    f = np.asarray(f, float)
+    seg = np.diff(x) * (f[..., :-1] + f[..., 1:]) / 2
+    return np.concatenate([np.zeros(f.shape[:-1] + (1,)), np.cumsum(seg, axis=-1)], axis=-1)
+
+
+RULES = {"hermite": hermite_cumulative, "trapezoid": trapezoid_cumulative}
+
+
+def log_g_nonretrieval(N: int, P: int, K: int) -> float:
+    """ln of the number of states with every |M_μ| < K: N ln 2 + ln(1 − 2P Prob(M ≥ K)) (union bound)."""
+    from scipy.stats import binom
+
+    b = math.ceil((N + K) / 2)  # M = 2B − N ≥ K
+    tail = float(binom.sf(b - 1, N, 0.5))
+    return N * math.log(2.0) + math.log1p(-min(2.0 * P * tail, 1.0 - 1e-300))
+
+
+def branch_log_z(beta, H, V, H_min, log_g_nr: float, *, rule: str = "hermite", anchor: float = 0.5,
+                 H0_nr: float = 0.0):
+    """ln Z of each branch at the ladder's nodes.
+
+    Parameters
+    ----------
+    beta : array (n,)
+        Increasing inverse temperatures.
+    H, V : arrays (1 + P, n)
+        ⟨H⟩ and Var H of branch 0 (nR) and the basins (μ, +).
+    H_min : array (P,)
+        Each basin's lowest visited energy (the anchor at β_K = beta[-1]).
+    log_g_nr : float
+        ln of the number of nR states (``log_g_nonretrieval``; exact counts in tests).
+    rule : {"hermite", "trapezoid"}
+    anchor : float
+        The basin entropy at β_K as a fraction of β_K(⟨H⟩ − H_min) (0.5; 0 and 1 bound it).
+    H0_nr : float
+        ⟨H⟩_nR at β = 0: 0 up to the excluded states' share (< 10⁻⁷ N at N ≥ 100, θ = 0.5); exact in tests.
+
+    Returns
+    -------
+    (log_z_nr (n,), log_z_basin (P, n))
+    """
+    beta = np.asarray(beta, float)
+    H = np.asarray(H, float)
+    V = np.asarray(V, float)
+    cum = RULES[rule]
+    # nR from β = 0, where ⟨H⟩ = H0_nr and d⟨H⟩/dβ = −Var H (taken from the highest-T node)
+    b0 = np.concatenate([[0.0], beta])
+    h0 = np.concatenate([[H0_nr], H[0]])
+    v0 = np.concatenate([[V[0, 0]], V[0]])
+    lz_nr = log_g_nr - cum(b0, h0, -v0)[1:]
+    Hb, Vb = H[1:], V[1:]
+    total = cum(beta, Hb, -Vb)  # ∫_{β_0}^{β_j}
+    rest = total[:, -1:] - total  # ∫_{β_j}^{β_K}
+    bK = beta[-1]
+    s = anchor * bK * np.maximum(Hb[:, -1] - np.asarray(H_min, float), 0.0)
+    lz_b = (-bK * np.asarray(H_min, float) + s)[:, None] + rest
+    return lz_nr, lz_b
+
+
+def crossing(beta, D, dD) -> float:
+    """β where D changes sign from < 0 (higher T) to ≥ 0 at the lowest such T, on the cubic Hermite
+    interpolant of D with slopes dD; NaN if D never changes sign."""
+    beta = np.asarray(beta, float)
+    neg = np.nonzero(D < 0)[0]
+    if neg.size == 0 or neg[-1] == beta.size - 1:
+        return math.nan
+    j = int(neg[-1])
+    a, b = beta[j], beta[j + 1]
+    h = b - a
+
+    def p(x):
+        t = (x - a) / h
+        h00, h10, h01, h11 = 2 * t**3 - 3 * t**2 + 1, t**3 - 2 * t**2 + t, -2 * t**3 + 3 * t**2, t**3 - t**2
+        return h00 * D[j] + h10 * h * dD[j] + h01 * D[j + 1] + h11 * h * dD[j + 1]
+
+    lo, hi = a, b
+    for _ in range(60):  # p(lo) < 0 <= p(hi): bisection
+        mid = 0.5 * (lo + hi)
+        if p(mid) < 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _tc_of(beta, H, V, H_min, log_g_nr, rule="hermite", anchor=0.5, H0_nr=0.0) -> tuple[float, np.ndarray]:
+    lz_nr, lz_b = branch_log_z(beta, H, V, H_min, log_g_nr, rule=rule, anchor=anchor, H0_nr=H0_nr)
+    lz_r = math.log(2.0) + logsumexp(lz_b, axis=0)
+    w = np.exp(lz_b - logsumexp(lz_b, axis=0))
+    D = lz_r - lz_nr
+    dD = H[0] - (w * H[1:]).sum(axis=0)  # d ln Z/dβ = −⟨H⟩
+    bc = crossing(beta, D, dD)
+    return (1.0 / bc if np.isfinite(bc) and bc > 0 else math.nan), D
+
+
+def sample_tc(beta, H, H_err, V, H_min, log_g_nr: float, *, n_draws: int = 200,
+              rng: np.random.Generator | None = None) -> dict[str, Any]:
+    """T_c of one sample: Hermite value, statistical error (Gaussian redraws of ⟨H⟩), and the systematic
+    checks (trapezoid rule; the anchor entropy at 0 and at 1 × β_K(⟨H⟩ − H_min)).
+
+    Returns ``value``, ``err``, ``trapezoid``, ``anchor_lo``, ``anchor_hi``, ``D`` (ln Z_R − ln Z_nR at
+    the nodes), ``crossed`` (share of the redraws with a crossing)."""
+    rng = rng or np.random.default_rng(0)
+    beta = np.asarray(beta, float)
+    H = np.asarray(H, float)
+    V = np.asarray(V, float)
+    value, D = _tc_of(beta, H, V, H_min, log_g_nr)
+    draws = np.array([_tc_of(beta, H + rng.standard_normal(H.shape) * H_err, V, H_min, log_g_nr)[0]
+                      for _ in range(n_draws)])
+    ok = np.isfinite(draws)
+    return {"value": value, "err": float(np.std(draws[ok], ddof=1)) if ok.sum() > 1 else math.nan,
+            "trapezoid": _tc_of(beta, H, V, H_min, log_g_nr, rule="trapezoid")[0],
+            "anchor_lo": _tc_of(beta, H, V, H_min, log_g_nr, anchor=0.0)[0],
+            "anchor_hi": _tc_of(beta, H, V, H_min, log_g_nr, anchor=1.0)[0],
+            "D": D, "crossed": float(ok.mean())}
+
+
+# ---------------------------------------------------------------------------------------------------
+# the recipe
+# ---------------------------------------------------------------------------------------------------
+
+
+def _threshold(ds: xr.Dataset) -> float:
+    spec = json.loads(ds.attrs.get("spec", "{}") or "{}")
+    opts = (spec.get("sampler") or {}).get("options") or {}
+    return float(opts.get("threshold", 0.5))
+
+
+def _forms_fit(N, y, err, forms) -> dict[str, Any] | None:
+    usable = [f for f in forms if len(N) >= len(FORMS[f]) + 2]  # one degree of freedom
+    if len(N) < 2 or not usable:
+        return None
+    return extrapolate_forms(N, y, err, forms=usable, what="T_c extrapolation", quantity="T_c")
+
+
+def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """T_c(α, N) per sample, its disorder average and the N → ∞ extrapolation; JSON-ready.
+
+    Returns ``T_c``: [{alpha, value, err, err_stat, err_sys, theory, forms, per_size: [{N, value, err,
+    err_sys, n_samples, n_crossed, samples, curve}]}], ``sizes``, ``threshold`` and ``method``; ``curve``
+    is the sample mean of (ln Z_R − ln Z_nR)/N over the ladder ({T, y, err}).
+    """
+    from pipeline.models.hopfield import n_patterns
+    from pipeline.models.hopfield_branches import threshold_count
+    from pipeline.theory.hopfield_rs import T_c as T_c_rs
+
+    s = DEFAULTS | dict(settings or {})
+    for d in ("N", "alpha", "T", "seed", "branch"):
+        if d not in ds.dims:
+            raise ReductionError(f"hopfield_tc needs a hopfield_branches sweep with dimension {d!r}; got dims "
+                                 f"{list(ds.dims)}")
+    theta = _threshold(ds)
+    rng = np.random.default_rng(int(s["boot_seed"]))
+    Ts = np.asarray(ds["T"].values, float)
+    order = np.argsort(-Ts)  # increasing β
+    beta = 1.0 / Ts[order]
+    if beta.size < 3:
+        raise ReductionError(f"hopfield_tc: T = {Ts.tolist()}: expected a ladder of at least 3 temperatures")
+    done = ds["done"].values.astype(bool)
+    out = []
+    for a in ds["alpha"].values:
+        per_size = []
+        for N in ds["N"].values:
+            N_, a_ = int(N), float(a)
+            P = n_patterns(N_, a_)
+            K = threshold_count(N_, theta)
+            lg = log_g_nonretrieval(N_, P, K)
+            sub = ds.sel(N=N, alpha=a)
+            dn = done[list(ds["N"].values).index(N), list(ds["alpha"].values).index(a)]
+            vals, errs, trap, alo, ahi, crossed, Ds = [], [], [], [], [], 0, []
+            for k in range(sub.sizes["seed"]):
+                if not dn[:, k].all():
+                    continue
+                pt = sub.isel(seed=k, T=order)
+                e = pt["energy"].values[:, :1 + P].T  # (1 + P, n_T)
+                e_err = pt["energy_err"].values[:, :1 + P].T
+                e2 = pt["energy2"].values[:, :1 + P].T
+                H, H_err, V = N_ * e, N_ * e_err, N_ * N_ * np.maximum(e2 - e * e, 0.0)
+                H_min = N_ * np.nanmin(pt["e_min"].values[:, 1:1 + P], axis=0)
+                r = sample_tc(beta, H, H_err, V, H_min, lg, n_draws=int(s["n_draws"]), rng=rng)
+                Ds.append(r["D"] / N_)
+                if not np.isfinite(r["value"]):
+                    vals.append(math.nan)
+                    continue
+                crossed += 1
+                vals.append(r["value"])
+                errs.append(r["err"])
+                trap.append(r["trapezoid"])
+                alo.append(r["anchor_lo"])
+                ahi.append(r["anchor_hi"])
+            v = np.array([x for x in vals if np.isfinite(x)])
+            if v.size < 2:
+                continue
+            mean = float(v.mean())
+            sem = float(v.std(ddof=1) / math.sqrt(v.size))
+            grid = abs(float(np.mean(trap)) - mean)
+            anch = 0.5 * abs(float(np.mean(ahi)) - float(np.mean(alo)))
+            per_size.append({"N": N_, "P": P, "value": mean, "err": sem, "err_sys": math.hypot(grid, anch),
+                             "err_grid": grid, "err_anchor": anch, "thermal_err": float(np.sqrt(np.mean(np.square(errs)))),
+                             "n_samples": len(vals), "n_crossed": crossed, "samples": [float(x) for x in vals],
+                             "curve": {"T": [float(t) for t in 1.0 / beta], "y": np.mean(Ds, axis=0).tolist(),
+                                       "err": (np.std(Ds, axis=0, ddof=1) / math.sqrt(len(Ds))).tolist()}})
+        if not per_size:
+            continue
+        Ns = np.array([p["N"] for p in per_size], float)
+        y = np.array([p["value"] for p in per_size])
+        dy = np.array([math.hypot(p["err"], p["err_sys"]) for p in per_size])
+        fit = _forms_fit(Ns, y, dy, s["forms"])
+        entry = {"alpha": float(a), "theory": float(T_c_rs(float(a))), "per_size": per_size}
+        if fit is not None:
+            entry |= {"value": fit["value"], "err": fit["err"], "err_stat": fit["err_stat"], "err_sys": fit["err_sys"],
+                      "forms": {k: {"value": f["value"], "err": f["err"], "chi2": f["chi2"], "dof": f["dof"],
+                                    "coef": [float(c) for c in f["coef"]], "powers": [float(q) for q in f["powers"]]}
+                                for k, f in fit["forms"].items()}}
+        else:
+            entry |= {"value": math.nan, "err": math.nan, "err_stat": math.nan, "err_sys": math.nan, "forms": {}}
+        out.append(entry)
+    if not out:
+        raise ReductionError("hopfield_tc: no (alpha, N) with at least 2 finished samples whose branches cross")
+    method = {
+        "branches": f"non-retrieval max_mu |m_mu| < {theta:g}; retrieval basins (mu, +-) labelled by the largest "
+                    "|m_mu| >= threshold; restricted Metropolis with parallel tempering per branch",
+        "integration": "cubic Hermite in beta from <H> and -Var H at the ladder's nodes; nR from beta = 0 "
+                       "(ln 2^N less the states above the threshold), basins from the lowest T",
+        "anchor": "ln Z_mu(beta_K) = -beta_K H_min + s, s = (1/2) beta_K (<H> - H_min) +- the same",
+        "T_c": "lowest-T sign change of ln Z_R - ln Z_nR (cubic Hermite interpolation)",
+        "errors": "per sample: Gaussian redraws of the node energies; per (alpha, N): standard error over samples; "
+                  "err_sys = |Hermite - trapezoid| (+) anchor half-range, sample means",
+        "extrapolation": f"N -> inf: mean of the forms {list(s['forms'])} with a degree of freedom (weighted least "
+                         "squares, errors stat (+) sys); error = rms stat (x sqrt(chi2/dof)) + half the forms' spread",
+    }
+    return {"T_c": out, "sizes": sorted({p["N"] for e in out for p in e["per_size"]}), "threshold": theta,
+            "method": method}
+
+
+def summary_text(res: Mapping[str, Any]) -> str:
+    """The result of :func:`reduce_hopfield_tc` as a readable table."""
+    lines = [f"Hopfield T_c by thermodynamic integration on restricted branches (threshold {res['threshold']:g})",
+             f"{'alpha':>7s} {'N':>6s} {'T_c':>9s} {'stat':>7s} {'sys':>7s} {'samples':>8s}   RS theory"]
+    for e in res["T_c"]:
+        for p in e["per_size"]:
+            lines.append(f"{e['alpha']:7.4f} {p['N']:6d} {p['value']:9.4f} {p['err']:7.4f} {p['err_sys']:7.4f} "
+                         f"{p['n_crossed']:>3d}/{p['n_samples']:<4d}   {e['theory']:.4f}")
+        if np.isfinite(e["value"]):
+            lines.append(f"{e['alpha']:7.4f} {'inf':>6s} {e['value']:9.4f} {e['err']:7.4f} {'':7s} {'':8s}   "
+                         f"{e['theory']:.4f}")
+    lines += [f"{k}: {v}" for k, v in res["method"].items()]
+    return "\n".join(lines)
+
+
+def reduction_dataset(res: Mapping[str, Any]) -> xr.Dataset:
+    """T_c(α, N) along ``point`` and the extrapolated T_c(α) along ``alpha``."""
+    pts = [(e["alpha"], p) for e in res["T_c"] for p in e["per_size"]]
+    data = {
+        "T_c_N": ("point", [p["value"] for _, p in pts], {"long_name": "T_c(alpha, N), mean over samples"}),
+        "T_c_N_err": ("point", [p["err"] for _, p in pts]),
+        "T_c_N_sys": ("point", [p["err_sys"] for _, p in pts]),
+        "T_c": ("alpha", [e["value"] for e in res["T_c"]], {"long_name": "T_c(alpha), N -> inf"}),
+        "T_c_err": ("alpha", [e["err"] for e in res["T_c"]]),
+        "T_c_rs": ("alpha", [e["theory"] for e in res["T_c"]], {"long_name": "AGS replica-symmetric T_c"}),
+    }
+    coords = {"point_alpha": ("point", [a for a, _ in pts]), "point_N": ("point", [p["N"] for _, p in pts]),
+              "alpha": [e["alpha"] for e in res["T_c"]]}
+    out = xr.Dataset(data, coords=coords)
+    out.attrs["method"] = json.dumps(res["method"])
+    return out
+
+
+def tc_points(res: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+    """(alpha, value, err, per_size) of each load: what the phase-diagram figure draws."""
+    return res["T_c"]
