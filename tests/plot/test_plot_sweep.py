@@ -32,6 +32,27 @@ def test_registry():
         get_figure("x")
 
 
+def test_hopfield_figure_draws_measured_tc_from_a_companion(tmp_path):
+    """With a hopfield_tc result among the companions, the phase diagram draws its T_c points (per size and
+    extrapolated) and its title says T_c is measured; without, the title says it is theory."""
+    import matplotlib.pyplot as plt
+
+    from pipeline.plot.hopfield import draw_phase_diagram
+
+    tc = {"T_c": [{"alpha": 0.03, "value": 0.55, "err": 0.04, "theory": 0.48,
+                   "per_size": [{"N": 200, "value": 0.8, "err": 0.02, "err_sys": 0.01},
+                                {"N": 400, "value": 0.65, "err": 0.02, "err_sys": 0.01}]}]}
+    fig, ax = plt.subplots()
+    draw_phase_diagram(ax, HOPFIELD_RESULT | {"companions": {"hopfield_tc": [{"sweep": "hopfield_tc", "result": tc}]}})
+    labels = ax.get_legend_handles_labels()[1]
+    plt.close(fig)
+    assert "$T_c$ (TI), N = 200" in labels and "$T_c$ (TI), N = 400" in labels
+    assert any("N\\to\\infty$ fit" in lab for lab in labels)
+    paths = FIGURES["hopfield_phase_diagram"](None, HOPFIELD_RESULT | {"companions": {"hopfield_tc": [
+        {"sweep": "hopfield_tc", "result": tc}]}}, tmp_path)
+    assert paths[0].name == "phase_diagram.png"
+
+
 def test_hopfield_figure_from_a_result(tmp_path):
     paths = FIGURES["hopfield_phase_diagram"](None, HOPFIELD_RESULT, tmp_path)
     assert all(isinstance(p, Path) for p in paths)
