@@ -387,6 +387,7 @@ def unit_memory(model: Model, coords: Coords, sampler, temperatures: int = 1) ->
     """
     if model.memory is not None:
         return dict(model.memory(coords, sampler, temperatures))
-    N, chains = float(coords["N"]), temperatures * model.replicas
+    per_t = model.replicas if isinstance(model.replicas, int) else 1  # a per-sample count: at least 1
+    N, chains = float(coords["N"]), temperatures * per_t
     width = model.record_width if isinstance(model.record_width, int) else 1
     return {"spins chains x N int8": chains * N, **measurement_memory(model, sampler, temperatures, width)}

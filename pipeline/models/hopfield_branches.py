@@ -1,7 +1,6 @@
-"""Hopfield network restricted to its branches: one chain per branch and temperature, for thermodynamic
-integration.
+"""Hopfield network restricted to its branches (basins, non-retrieval): thermodynamic integration of T_c.
 
-The Hamiltonian, patterns and conventions are those of :mod:`pipeline.models.hopfield` (H = −(1/2N)
+One chain per branch and temperature. The Hamiltonian, patterns and conventions are those of :mod:`pipeline.models.hopfield` (H = −(1/2N)
 Σ_μ (M_μ² − N), M_μ = Σ_i ξ_i^μ σ_i, P = floor(αN + 1/2) patterns drawn as ``hopfield`` draws them, from
 this model's disorder stream: shared by every temperature and branch of a sample).
 
