@@ -37,18 +37,26 @@ def plot_hopfield_tc(ds, result: dict[str, Any] | None, outdir: Path) -> list[st
     acol = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(entries), 1)))
     for c, e in zip(acol, entries, strict=True):
         Ns = np.array([p["N"] for p in e["per_size"]], float)
-        ax.errorbar(1.0 / Ns, [p["value"] for p in e["per_size"]],
-                    yerr=[np.hypot(p["err"], p["err_sys"]) for p in e["per_size"]], fmt="s", color=c, ms=5,
-                    label=rf"$\alpha = {e['alpha']:g}$")
-        x = np.linspace(0.0, 1.05 / Ns.min(), 100)
+        fit_N = np.array(e.get("fit_sizes") or Ns, float)
+        for fitted in (True, False):
+            ps = [p for p in e["per_size"] if (p["N"] in fit_N) == fitted]
+            if ps:
+                ax.errorbar([1.0 / p["N"] for p in ps], [p["value"] for p in ps],
+                            yerr=[np.hypot(p["err"], p["err_sys"]) for p in ps], fmt="s", color=c, ms=5,
+                            mfc=c if fitted else "white", label=rf"$\alpha = {e['alpha']:g}$" if fitted else None)
+        x = np.linspace(0.0, 1.05 / fit_N.min(), 100)
         for k, (name, f) in enumerate(e.get("forms", {}).items()):
             y = f["value"] + sum(a * (1.0 / x[1:]) ** (-p) for a, p in zip(f["coef"], f["powers"], strict=True))
-            ax.plot(x[1:], y, color=c, lw=1, ls=("-", "--", ":")[k % 3], label=f"fit {name}" if c is acol[0] else None)
+            ax.plot(x[1:], y, color=c, lw=1, ls=("-", "--", ":")[k % 3])
             ax.plot([0.0], [f["value"]], "o", color=c, ms=3)
         if np.isfinite(e.get("value", np.nan)):
             ax.errorbar([0.0], [e["value"]], yerr=[e["err"]], fmt="D", color=c, ms=6, mec="k", zorder=6)
         ax.plot([0.0], [e["theory"]], "*", color=c, ms=13, mec="k", zorder=7)
     ax.plot([], [], "*", color="grey", mec="k", ms=11, label="AGS RS $T_c$ at $1/N = 0$")
+    for k, name in enumerate(entries[0].get("forms", {})):
+        ax.plot([], [], color="grey", lw=1, ls=("-", "--", ":")[k % 3], label=f"fit $T_c + a\\,${name}")
+    ax.plot([], [], "D", color="grey", mec="k", ms=6, label="mean of the fits")
+    ax.plot([], [], "s", color="grey", mfc="white", ms=5, label="size left out of the fits")
     ax.set(xlabel="$1/N$", ylabel="$T_c(\\alpha, N)$", title="T_c per size (mean over samples) and N -> inf fits")
     ax.set_xlim(left=-0.0004)
     ax.legend(fontsize=8)
@@ -73,7 +81,7 @@ def plot_hopfield_tc(ds, result: dict[str, Any] | None, outdir: Path) -> list[st
     ax.plot(*lines["T_g"], "k-", lw=1.2, label=r"AGS $T_g$")
     draw_tc_points(ax, result)
     ax.set(xlim=(0, 0.06), ylim=(0, 1.4), xlabel=r"$\alpha$", ylabel="$T$",
-           title="T_c by thermodynamic integration on restricted branches")
-    ax.legend(fontsize=7, loc="lower right")
+           title="T_c(alpha) on the phase diagram")
+    ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return [save(fig, Path(outdir) / "hopfield_tc.png")]

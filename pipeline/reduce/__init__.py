@@ -73,8 +73,12 @@ def reduce_sweep(catalog, name: str) -> dict[str, Any]:
 
 
 def stored_result(catalog, name: str) -> dict[str, Any] | None:
-    """The JSON result of the stored reduction of ``name``, if any and if it matches the sweep."""
+    """The JSON result of the stored reduction of ``name``, if any and if it matches the sweep (its
+    specification, and the ``[reduce]`` settings the sweep holds now)."""
     red = catalog.open_reduction(name)
-    if red is None or red.attrs.get("sweep_spec_hash") != catalog.attrs(name).get("spec_hash"):
+    attrs = catalog.attrs(name)
+    if red is None or red.attrs.get("sweep_spec_hash") != attrs.get("spec_hash"):
+        return None
+    if "settings" in red.attrs and json.loads(red.attrs["settings"]) != json.loads(attrs.get("reduce_settings", "{}")):
         return None
     return json.loads(red.attrs["result"])

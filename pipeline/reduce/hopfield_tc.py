@@ -52,6 +52,8 @@ class HopfieldTcSettings(Settings):
 
     forms: Annotated[list[FormName], Field(min_length=1)] = Field(
         ["N^-1", "N^-1/2"], description="finite-size forms of the N -> inf extrapolation of T_c(N)")
+    min_N: Annotated[int, Field(strict=True, ge=0)] = Field(
+        0, description="smallest size in the N -> inf fits (every size is still reported per size)")
     n_draws: Count = Field(200, description="Gaussian redraws of the node energies for a sample's error")
     boot_seed: Seed = Field(0, description="seed of the redraws")
 
@@ -288,11 +290,13 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
                                        "err": (np.std(Ds, axis=0, ddof=1) / math.sqrt(len(Ds))).tolist()}})
         if not per_size:
             continue
-        Ns = np.array([p["N"] for p in per_size], float)
-        y = np.array([p["value"] for p in per_size])
-        dy = np.array([math.hypot(p["err"], p["err_sys"]) for p in per_size])
+        fitted = [p for p in per_size if p["N"] >= int(s["min_N"])]
+        Ns = np.array([p["N"] for p in fitted], float)
+        y = np.array([p["value"] for p in fitted])
+        dy = np.array([math.hypot(p["err"], p["err_sys"]) for p in fitted])
         fit = _forms_fit(Ns, y, dy, s["forms"])
-        entry = {"alpha": float(a), "theory": float(T_c_rs(float(a))), "per_size": per_size}
+        entry = {"alpha": float(a), "theory": float(T_c_rs(float(a))), "per_size": per_size,
+                 "fit_sizes": [int(n) for n in Ns]}
         if fit is not None:
             entry |= {"value": fit["value"], "err": fit["err"], "err_stat": fit["err_stat"], "err_sys": fit["err_sys"],
                       "forms": {k: {"value": f["value"], "err": f["err"], "chi2": f["chi2"], "dof": f["dof"],
@@ -313,7 +317,8 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
         "errors": "per sample: Gaussian redraws of the node energies; per (alpha, N): standard error over samples; "
                   "err_sys = grid (|T_c(half grid) - T_c(full)|/15, Richardson for an h^4 rule) (+) anchor half-range, sample means",
         "extrapolation": f"N -> inf: mean of the forms {list(s['forms'])} with a degree of freedom (weighted least "
-                         "squares, errors stat (+) sys); error = rms stat (x sqrt(chi2/dof)) + half the forms' spread",
+                         "squares, errors stat (+) sys) over the sizes N >= " + str(int(s["min_N"]))
+                         + "; error = rms stat (x sqrt(chi2/dof)) + half the forms' spread",
     }
     return {"T_c": out, "sizes": sorted({p["N"] for e in out for p in e["per_size"]}), "threshold": theta,
             "method": method}

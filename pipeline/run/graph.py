@@ -36,6 +36,10 @@ class RunReport:
     interrupted: bool = False
 
 
+FOLLOWS_WORKFLOW = ("reduce_settings", "plot_settings", "reductions", "plots", "workflow_text", "workflow_source")
+"""Sweep attributes a rerun rewrites from the current workflow and model: they shape no stored point."""
+
+
 def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = False,
                  progress: bool | None = None, flush_points: int = 64, flush_seconds: float = 2.0,
                  min_flush_seconds: float = 0.5, window_per_worker: int = 3,
@@ -66,7 +70,11 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
     start = provenance.now()
     with catalog.lock(wf.name):
         layout = layout_for(wf)
-        done = catalog.prepare(wf.name, layout, sweep_attrs(wf), wf.requested(), overwrite=overwrite)
+        attrs = sweep_attrs(wf)
+        done = catalog.prepare(wf.name, layout, attrs, wf.requested(), overwrite=overwrite)
+        # what is not part of the specification follows the workflow as it is now (a rerun after editing
+        # [reduce] or [plot] reduces and draws with the new settings; the stored points are unchanged)
+        catalog.update_attrs(wf.name, {k: attrs[k] for k in FOLLOWS_WORKFLOW})
         layout = catalog.layout(wf.name)
         units = pending_units(wf, done)
         total = wf.n_points

@@ -88,6 +88,25 @@ def test_changed_workflow_under_same_name_is_refused(tmp_path, client):
     assert _data(cat, "cw").sizes["seed"] == 3
 
 
+def test_rerun_takes_the_edited_reduce_settings_and_stales_the_old_reduction(tmp_path, client):
+    """[reduce] shapes no stored point: a rerun after editing it computes nothing, stores the new settings, and
+    the reduction made with the old ones is no longer served as current."""
+    import json
+
+    from pipeline.reduce import reduce_sweep, stored_result
+
+    path = cw_workflow(tmp_path, N=(16, 32, 64), T=(0.85, 0.95, 1.0, 1.05, 1.15), seeds=2, sweeps=1000)
+    cat = Catalog(tmp_path / "c.zarr")
+    run_workflow(load_workflow(path), cat, client, progress=False)
+    reduce_sweep(cat, "cw")
+    assert stored_result(cat, "cw") is not None
+    path.write_text(path.read_text() + "\n[reduce]\nn_boot = 50\n")
+    rep = run_workflow(load_workflow(path), cat, client, progress=False)
+    assert rep.computed == 0
+    assert json.loads(cat.attrs("cw")["reduce_settings"]) == {"n_boot": 50}
+    assert stored_result(cat, "cw") is None
+
+
 def test_disorder_stream_ignores_temperature():
     from pipeline.rng.streams import Streams
 
