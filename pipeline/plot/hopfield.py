@@ -31,10 +31,15 @@ def draw_phase_diagram(ax, result: dict[str, Any] | None, alpha_max: float = 0.2
     ax.text(0.17, 0.55, "SG", **kw)
     ax.text(0.105, 0.12, "SG+R", **kw)
     ax.text(0.025, 0.35, "R", **kw)
+    from pipeline.plot.hopfield_tc import draw_tc_points, tc_sizes
+
+    companions = (result or {}).get("companions", {}).get("hopfield_tc", [])[:1]
+    col = {}
     if result:
         per = result.get("per_size", {})
         sizes = sorted({p["N"] for p in per.get("T_M", []) + per.get("T_g", [])})
-        col = size_colors(sizes) if sizes else {}
+        every = sorted(set(sizes) | {n for c in companions for n in tc_sizes(c["result"])})
+        col = size_colors(every) if every else {}
         for N in sizes:
             pts = [p for p in per.get("T_M", []) if p["N"] == N]
             if pts:
@@ -58,10 +63,8 @@ def draw_phase_diagram(ax, result: dict[str, Any] | None, alpha_max: float = 0.2
         if ac_:
             ax.errorbar([ac_["value"]], [0.0], xerr=[ac_["err"]], fmt="*", color="crimson", ms=14, zorder=9,
                         clip_on=False, label=rf"$\alpha_c(T\to0) = {ac_['value']:.4f} \pm {ac_['err']:.4f}$")
-    for comp in (result or {}).get("companions", {}).get("hopfield_tc", [])[:1]:
-        from pipeline.plot.hopfield_tc import draw_tc_points
-
-        draw_tc_points(ax, comp["result"])
+    for comp in companions:  # T_c measured by a hopfield_tc sweep of the same catalog
+        draw_tc_points(ax, comp["result"], colors=col)
     ax.set(xlim=(0, alpha_max), ylim=(0, T_max), xlabel=r"storage load $\alpha = P/N$",
            ylabel=r"temperature $T$  [$J/k_B$]")
 

@@ -9,11 +9,17 @@ from typing import Any
 from pipeline.plot._style import np, plt, save, size_colors
 
 
-def draw_tc_points(ax, result: dict[str, Any], label_prefix: str = "") -> None:
-    """T_c(α, N) per size (open squares) and the N → ∞ values (filled) of a ``hopfield_tc`` result."""
+def tc_sizes(result: dict[str, Any]) -> list[int]:
+    """The sizes of a ``hopfield_tc`` result."""
+    return sorted({p["N"] for e in result.get("T_c", []) for p in e["per_size"]})
+
+
+def draw_tc_points(ax, result: dict[str, Any], label_prefix: str = "", colors: dict | None = None) -> None:
+    """T_c(α, N) per size (open squares) and the N → ∞ values (filled) of a ``hopfield_tc`` result;
+    ``colors``: N -> colour (default: this result's sizes alone)."""
     entries = result.get("T_c", [])
-    sizes = sorted({p["N"] for e in entries for p in e["per_size"]})
-    col = size_colors(sizes) if sizes else {}
+    sizes = tc_sizes(result)
+    col = colors if colors is not None else (size_colors(sizes) if sizes else {})
     for N in sizes:
         pts = [(e["alpha"], p) for e in entries for p in e["per_size"] if p["N"] == N]
         ax.errorbar([a for a, _ in pts], [p["value"] for _, p in pts],
@@ -45,7 +51,7 @@ def plot_hopfield_tc(ds, result: dict[str, Any] | None, outdir: Path) -> list[st
                             yerr=[np.hypot(p["err"], p["err_sys"]) for p in ps], fmt="s", color=c, ms=5,
                             mfc=c if fitted else "white", label=rf"$\alpha = {e['alpha']:g}$" if fitted else None)
         x = np.linspace(0.0, 1.05 / fit_N.min(), 100)
-        for k, (name, f) in enumerate(e.get("forms", {}).items()):
+        for k, f in enumerate(e.get("forms", {}).values()):
             y = f["value"] + sum(a * (1.0 / x[1:]) ** (-p) for a, p in zip(f["coef"], f["powers"], strict=True))
             ax.plot(x[1:], y, color=c, lw=1, ls=("-", "--", ":")[k % 3])
             ax.plot([0.0], [f["value"]], "o", color=c, ms=3)
