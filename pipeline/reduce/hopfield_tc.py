@@ -228,8 +228,6 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
     err_sys, n_samples, n_crossed, samples, curve}]}], ``sizes``, ``threshold`` and ``method``; ``curve``
     is the sample mean of (ln Z_R − ln Z_nR)/N over the ladder ({T, y, err}).
     """
-    from pipeline.models.hopfield import n_patterns
-    from pipeline.models.hopfield_branches import threshold_count
     from pipeline.theory.hopfield_rs import T_c as T_c_rs
 
     s = DEFAULTS | dict(settings or {})
@@ -249,11 +247,15 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
     for a in ds["alpha"].values:
         per_size = []
         for N in ds["N"].values:
-            N_, a_ = int(N), float(a)
-            P = n_patterns(N_, a_)
-            K = threshold_count(N_, theta)
-            lg = log_g_nonretrieval(N_, P, K)
+            N_ = int(N)
             sub = ds.sel(N=N, alpha=a)
+            # the sample's branches are the finite entries of the branch axis (nR and its P basins)
+            e_all = sub["energy"].transpose(..., "branch").values
+            P = int(np.isfinite(e_all.reshape(-1, e_all.shape[-1])).any(axis=0).sum()) - 1
+            if P < 1:
+                continue
+            K = math.ceil(theta * N_ - 1e-9)  # as pipeline.models.hopfield_branches.threshold_count
+            lg = log_g_nonretrieval(N_, P, K)
             dn = done[list(ds["N"].values).index(N), list(ds["alpha"].values).index(a)]
             vals, errs, grids, alo, ahi, crossed, Ds = [], [], [], [], [], 0, []
             for k in range(sub.sizes["seed"]):

@@ -23,7 +23,7 @@ from .test_hopfield_reduce import synth
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_RECIPE = {"curie_weiss": "ferromagnet_fss", "hopfield": "hopfield_phase_diagram", "sk": "sk_spin_glass",
-                "rbm": "rbm_retrieval", "perceptron": "learning_curves"}
+                "rbm": "rbm_retrieval", "perceptron": "learning_curves", "hopfield_branches": "hopfield_tc"}
 FM, HOP, SK = "ferromagnet_fss", "hopfield_phase_diagram", "sk_spin_glass"
 
 
@@ -41,12 +41,12 @@ def fm_ds():
 
 
 def test_registry_names_and_lookup():
-    assert set(RECIPES) == {FM, HOP, SK, "learning_curves", "rbm_retrieval"}
+    assert set(RECIPES) == {FM, HOP, SK, "hopfield_tc", "learning_curves", "rbm_retrieval"}
     for name, r in RECIPES.items():
         assert r.name == name and r.doc and callable(r.run)
         assert r.settings.model_config.get("extra") == "forbid"
     with pytest.raises(ReductionError, match=r"no reduction recipe 'sk_fss'; available: ferromagnet_fss, "
-                                             r"hopfield_phase_diagram, sk_spin_glass, learning_curves, "
+                                             r"hopfield_phase_diagram, sk_spin_glass, hopfield_tc, learning_curves, "
                                              r"rbm_retrieval"):
         get_recipe("sk_fss")
 
