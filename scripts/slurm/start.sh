@@ -38,6 +38,9 @@ fi
 # slurm.conf, rewritten only when missing (its node line reflects this machine).
 if [[ ! -f $CONF ]]; then
     MEM=$(awk '/MemTotal/ {printf "%d", $2 / 1024 * 0.8}' /proc/meminfo)   # MB, below the real total
+    # the cores of the machine: `nproc` alone honours OMP_NUM_THREADS, which a Dask client sets to 1 in its
+    # own process (and so in every child it starts, this script included)
+    CPUS=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
     cat >"$CONF" <<EOF
 ClusterName=spinsweep
 SlurmctldHost=localhost(127.0.0.1)
@@ -71,7 +74,7 @@ SlurmctldPidFile=$DIR/slurmctld.pid
 SlurmdPidFile=$DIR/slurmd.pid
 SlurmctldLogFile=$DIR/log/slurmctld.log
 SlurmdLogFile=$DIR/log/slurmd.log
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$MEM State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 fi
