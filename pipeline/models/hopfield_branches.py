@@ -34,21 +34,21 @@ integration at the lowest T) and max_μ |m_μ|. ``pipeline.reduce.hopfield_tc`` 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
 from pipeline.models._base import Coords, FlipMoves, FlipVariant, Model, Observable, Param, measurement_memory
 from pipeline.models.hopfield import (
-    TIE_ACCEPT,
-    acceptance_table,
+    _update,
+    energy,
     initial_state,
+    metropolis_table,
     n_patterns,
     overlap_dtype,
     overlaps,
 )
 from pipeline.models.hopfield import draw_disorder as hopfield_disorder
+from pipeline.theory.hopfield_exact import threshold_count
 
 MAX_PATTERNS = 160
 """Largest P accepted (the stored ``branch`` coordinate has 1 + MAX_PATTERNS entries): α = 0.045 up to N =
@@ -60,6 +60,8 @@ LEAVES = np.int64(1) << np.int64(40)
 
 # state = (sigma int8[C, N], M int16/int32[C, P], branch int64[C], K int64[C] = ceil(threshold N))
 # dis = (xf int8[N*P] flat i-major patterns, xi int8[N, P])
+# ``energy`` (H from sigma and M, the first two arrays) and ``metropolis_table`` (from xi = dis[1]) are the
+# ``hopfield`` ones: they read nothing else, so the branch arrays in the other positions pass through.
 
 
 @njit(cache=True, inline="always")
@@ -111,21 +113,7 @@ def apply(sigma, m, br, K, xf, xi, c, i):
     """Flip σ_i of chain c and update its overlaps, O(P)."""
     P = m.shape[1]
     sigma[c, i] = -sigma[c, i]
-    two_s = m.dtype.type(2 * sigma[c, i])
-    for mu in range(P):
-        m[c, mu] = m.dtype.type(m[c, mu] + two_s * xf[i * P + mu])
-
-
-@njit(cache=True)
-def energy(sigma, m, br, K, xf, xi, c):
-    """Total energy H = −(Σ_μ M_μ² − PN)/(2N) of chain c."""
-    N = sigma.shape[1]
-    P = m.shape[1]
-    msq = 0.0
-    for mu in range(P):
-        v = np.float64(m[c, mu])
-        msq += v * v
-    return -(msq - np.float64(P) * N) / (2.0 * N)
+    _update(m, c, xf, i * P, P, m.dtype.type(2 * sigma[c, i]))
 
 
 @njit(cache=True)
@@ -158,11 +146,6 @@ def label(M, K):
     if top < K:
         return 0
     return mu + 1 if M[mu] > 0 else -(mu + 1)
-
-
-def threshold_count(N: int, threshold: float) -> int:
-    """K = ⌈θN⌉: a basin needs |M_μ| ≥ K."""
-    return int(math.ceil(threshold * N - 1e-9))
 
 
 def draw_disorder(coords: Coords, gen: np.random.Generator) -> tuple:
@@ -199,17 +182,6 @@ def init_state(coords: Coords, dis, rngs: np.ndarray, options) -> tuple:
                                  "one up to sign, so its basin is empty; choose another seed or a larger N")
     M = np.stack([overlaps(xi, sigma[r]) for r in range(R)]).astype(overlap_dtype(N))
     return sigma, M, np.arange(R, dtype=np.int64), np.full(R, K, np.int64)
-
-
-def metropolis_table(N: int, dis, temps: np.ndarray):
-    """The ``hopfield`` table: acc[t, k] = exp(−2k/(N T_t)) up to each T's cut, acc[t, 0] = ½, kfree = 0."""
-    P = dis[1].shape[1]
-    rows = [acceptance_table(N, float(T), P)[0] for T in temps]
-    acc = np.zeros((len(rows), max(r.size for r in rows)))
-    for t, r in enumerate(rows):
-        acc[t, :r.size] = r
-        acc[t, 0] = TIE_ACCEPT
-    return acc, 0
 
 
 def sweep_cost(dis) -> float:

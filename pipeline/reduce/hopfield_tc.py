@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -228,6 +228,7 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
     err_sys, n_samples, n_crossed, samples, curve}]}], ``sizes``, ``threshold`` and ``method``; ``curve``
     is the sample mean of (ln Z_R − ln Z_nR)/N over the ladder ({T, y, err}).
     """
+    from pipeline.theory.hopfield_exact import threshold_count
     from pipeline.theory.hopfield_rs import T_c as T_c_rs
 
     s = DEFAULTS | dict(settings or {})
@@ -254,7 +255,7 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
             P = int(np.isfinite(e_all.reshape(-1, e_all.shape[-1])).any(axis=0).sum()) - 1
             if P < 1:
                 continue
-            K = math.ceil(theta * N_ - 1e-9)  # as pipeline.models.hopfield_branches.threshold_count
+            K = threshold_count(N_, theta)
             lg = log_g_nonretrieval(N_, P, K)
             dn = done[list(ds["N"].values).index(N), list(ds["alpha"].values).index(a)]
             vals, errs, grids, alo, ahi, crossed, Ds = [], [], [], [], [], 0, []
@@ -358,7 +359,3 @@ def reduction_dataset(res: Mapping[str, Any]) -> xr.Dataset:
     out.attrs["method"] = json.dumps(res["method"])
     return out
 
-
-def tc_points(res: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
-    """(alpha, value, err, per_size) of each load: what the phase-diagram figure draws."""
-    return res["T_c"]

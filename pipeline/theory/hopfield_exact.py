@@ -15,10 +15,12 @@ q = 1 − 2 popcount(x)/N.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import logsumexp
 
-__all__ = ["N_MAX", "branch_free_energies", "hopfield_exact", "hopfield_exact_disorder_average", "overlap_distribution",
+__all__ = ["N_MAX", "branch_free_energies", "threshold_count", "hopfield_exact", "hopfield_exact_disorder_average", "overlap_distribution",
            "random_patterns"]
 
 N_MAX = 20
@@ -195,6 +197,12 @@ def hopfield_exact_disorder_average(N: int, P: int, T: float, n_samples: int,
     return out
 
 
+def threshold_count(N: int, threshold: float) -> int:
+    """K = ⌈θN⌉ of the branch partition: a configuration is in a retrieval basin when max_μ |M_μ| ≥ K
+    (shared by ``pipeline.models.hopfield_branches``, :func:`branch_free_energies` and ``reduce.hopfield_tc``)."""
+    return int(math.ceil(threshold * N - 1e-9))
+
+
 def branch_free_energies(xi, temps, threshold: float = 0.5) -> dict:
     """Exact ln Z and ⟨H⟩ of the Hopfield branches of ``pipeline.models.hopfield_branches`` by enumeration.
 
@@ -214,7 +222,7 @@ def branch_free_energies(xi, temps, threshold: float = 0.5) -> dict:
     A = np.abs(M)
     mu = A.argmax(axis=1)  # numpy's argmax takes the first maximum: the lowest index on a tie
     top = A[np.arange(S.shape[0]), mu]
-    K = int(np.ceil(threshold * N - 1e-9))  # as pipeline.models.hopfield_branches.threshold_count
+    K = threshold_count(N, threshold)
     sign = np.sign(M[np.arange(S.shape[0]), mu])
     lab = np.where(top >= K, (mu + 1) * sign, 0)
     beta = 1.0 / temps
