@@ -74,7 +74,10 @@ def run_workflow(wf: Workflow, catalog: Catalog, client, *, overwrite: bool = Fa
         done = catalog.prepare(wf.name, layout, attrs, wf.requested(), overwrite=overwrite)
         # what is not part of the specification follows the workflow as it is now (a rerun after editing
         # [reduce] or [plot] reduces and draws with the new settings; the stored points are unchanged)
-        catalog.update_attrs(wf.name, {k: attrs[k] for k in FOLLOWS_WORKFLOW})
+        stored = catalog.attrs(wf.name)
+        changed = {k: attrs[k] for k in FOLLOWS_WORKFLOW if stored.get(k) != attrs[k]}
+        if changed:  # a rewrite reconsolidates the catalog: only when something differs
+            catalog.update_attrs(wf.name, changed)
         layout = catalog.layout(wf.name)
         units = pending_units(wf, done)
         total = wf.n_points
