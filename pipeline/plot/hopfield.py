@@ -88,6 +88,8 @@ def plot_hopfield(ds, result: dict[str, Any] | None, outdir: Path) -> list[str]:
         paths.append(_retrieval_panel(result, outdir))
     if result and result.get("q_curves"):
         paths.append(_spin_glass_panel(result, outdir))
+    if result and result.get("run_length", {}).get("per_size"):
+        paths.append(_run_length_panel(result, outdir))
     return paths
 
 
@@ -141,3 +143,31 @@ def _spin_glass_panel(result: dict[str, Any], outdir: Path) -> str:
                title=f"random starts, α = {a:g}: curves cross at $T_g$")
         ax.legend(fontsize=8)
     return save(fig, outdir / "spin_glass.png")
+
+
+def _run_length_panel(result: dict[str, Any], outdir: Path) -> str:
+    """α_M(N, T) read at the end of the runs and earlier in the same runs (the run-length check), per T."""
+    rl = result["run_length"]
+    pts = rl["per_size"]
+    temps = sorted({p["T"] for p in pts})
+    fig, axs = _panels(len(temps), ncols=4)
+    t_end, t_early = (f"t = {rl['t_end']:g}", f"t = {rl['t_early']:g}") if "t_early" in rl else ("end", "early")
+    inf_end = {t["T"]: t for t in result.get("T_M", [])}
+    inf_early = {t["T"]: t for t in rl.get("T_M_early", [])}
+    for ax, T in zip(axs, temps, strict=True):
+        p = sorted((p for p in pts if p["T"] == T), key=lambda p: p["N"])
+        N = np.array([q["N"] for q in p], float)
+        ax.errorbar(N, [q["alpha"] for q in p], [q["err_alpha"] for q in p], fmt="o-", color="C0", ms=4,
+                    label=f"{t_end} sweeps")
+        ax.errorbar(N * 1.04, [q["alpha_early"] for q in p], [q["err_early"] for q in p], fmt="s--", mfc="none",
+                    color="C1", ms=4, label=f"{t_early} sweeps")
+        for d, c, dx in ((inf_end, "C0", 1.0), (inf_early, "C1", 1.1)):
+            if T in d:
+                ax.errorbar([N.max() * 2.2 * dx], [d[T]["alpha"]], [d[T]["err"]], fmt="*", color=c, ms=9)
+        if T in inf_end:
+            ax.axhline(inf_end[T]["theory"], color="k", ls=":", lw=1, label=r"RS $\alpha_M(T)$")
+        ax.set(xscale="log", xlabel="N  (stars: N → ∞)", ylabel=r"$\alpha_M(N, T)$", title=f"T = {T:g}")
+        ax.legend(fontsize=7)
+    fig.suptitle("Run-length check: the retrieval capacity read from the same runs at two times "
+                 "(retained = |m| > threshold over the last window)", fontsize=10)
+    return save(fig, outdir / "run_length.png")

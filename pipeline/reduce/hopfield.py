@@ -114,6 +114,9 @@ class HopfieldSettings(Settings):
     criterion: Literal["fraction", "mean"] = Field(
         "fraction", description="logistic midpoint of the retained fraction, or the seed-mean end overlap")
     last_bins: Annotated[int, Field(strict=True, ge=1)] = Field(1, description="bins averaged for the end overlap")
+    check_end_bin: Annotated[int, Field(strict=True, ge=0)] | None = Field(
+        None, description="run-length check: also read retention from the last_bins bins ending at this bin "
+                          "(0-based, e.g. the bin ending at half the run) and report alpha_M at both lengths")
     forms: Annotated[list[FormName], Field(min_length=1)] = Field(
         ["N^-1/2", "N^-1", "N^-1/2+N^-1"], description="finite-size forms of the N -> inf extrapolation of alpha_M")
     T0_correction: Literal["rs", "linear", "none"] = Field("rs", description="how alpha_c(T -> 0) follows from "
@@ -184,16 +187,23 @@ def _columns(valid: np.ndarray, where: str, values: np.ndarray, name: str) -> np
     return n_ok == full
 
 
-def end_overlap(ds: xr.Dataset, last_bins: int = 1) -> xr.DataArray:
+def end_overlap(ds: xr.Dataset, last_bins: int = 1, end_bin: int | None = None) -> xr.DataArray:
     """Overlap at the end of each run: mean of the last ``last_bins`` bin means of ``m``.
 
-    Falls back to the run average ``m`` if the bins are not stored. Dims: those of ``m``.
+    With ``end_bin`` (0-based), the ``last_bins`` bins ending at that bin instead: the overlap at an
+    earlier time of the same run (the run-length check). Falls back to the run average ``m`` if the
+    bins are not stored (not with ``end_bin``). Dims: those of ``m``.
     """
     if "m_bins" in ds:
         b = ds["m_bins"]
         nb = b.sizes["bin"]
-        k = int(max(1, min(last_bins, nb)))
-        return b.isel(bin=slice(nb - k, nb)).mean("bin")
+        stop = nb if end_bin is None else int(end_bin) + 1
+        if not 0 < stop <= nb:
+            raise ReductionError(f"check_end_bin = {end_bin}: the sweep stores bins 0 ... {nb - 1}")
+        k = int(max(1, min(last_bins, stop)))
+        return b.isel(bin=slice(stop - k, stop)).mean("bin")
+    if end_bin is not None:
+        raise ReductionError(f"check_end_bin = {end_bin}: the sweep stores no bins of 'm' (set [sampler] bins)")
     if "m" in ds:
         return ds["m"]
     raise ReductionError("retrieval line needs the Mattis overlap 'm' (or its bins 'm_bins'); not in the dataset")
@@ -299,6 +309,7 @@ def retrieval_line(
     threshold: float = 0.5,
     criterion: str = "fraction",
     last_bins: int = 1,
+    end_bin: int | None = None,
     n_boot: int = 400,
     seed: int = 0,
 ) -> list[RetrievalPoint]:
@@ -321,6 +332,9 @@ def retrieval_line(
         end overlap crosses ``threshold`` (linear interpolation).
     last_bins : int
         Bins averaged for the end overlap (default 1: the last bin).
+    end_bin : int, optional
+        Read the overlap from the ``last_bins`` bins ending at this bin (0-based) instead of at the
+        end of the run (see :func:`end_overlap`).
     n_boot, seed : int
         Bootstrap replicas over seeds and the bootstrap's seed.
 
@@ -354,7 +368,7 @@ def retrieval_line(
     if alphas.size < 3:
         raise ReductionError(f"{what} needs at least 3 alpha values to locate the retrieval loss; "
                              f"sweep has alpha = {_g(alphas)}")
-    score = end_overlap(d, last_bins).transpose("N", "T", "alpha", "seed")
+    score = end_overlap(d, last_bins, end_bin).transpose("N", "T", "alpha", "seed")
     S = score.values  # (nN, nT, na, ns)
     valid_all = np.isfinite(S) & _done(d, ("N", "T", "alpha", "seed"))
     n_seeds = S.shape[-1]
@@ -637,6 +651,50 @@ def _settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     return s
 
 
+def _extrapolate_T_M(pts: Sequence[RetrievalPoint], Tr: np.ndarray, forms: tuple[str, ...]) -> list[dict[str, Any]]:
+    """α_M(T) at N → ∞ per retrieval temperature from the points α_M(N, T) of :func:`retrieval_line`."""
+    from pipeline.theory.hopfield_rs import alpha_M
+
+    out = []
+    for t in Tr:
+        pt = [p for p in pts if np.isclose(p.T, t)]
+        N = np.array([p.N for p in pt], float)
+        a = np.array([p.alpha for p in pt])
+        e = np.array([max(p.err, 1e-6) for p in pt])
+        B = min(p.samples.size for p in pt)
+        samples = np.column_stack([p.samples[:B] for p in pt])
+        ex = extrapolate_alpha_c(N, a, e, samples, forms=forms)
+        out.append({"T": float(t), "alpha": ex["value"], "err": ex["err"], "err_stat": ex["err_stat"],
+                    "err_sys": ex["err_sys"], "forms": ex["forms"], "skipped": ex["skipped"],
+                    "theory": float(alpha_M(float(t)))})
+    return out
+
+
+def _run_length(ds: xr.Dataset, full: Sequence[RetrievalPoint], early: Sequence[RetrievalPoint],
+                T_M_early: list[dict[str, Any]], end_bin: int, last_bins: int) -> dict[str, Any]:
+    """The run-length check: α_M(N, T) read at an earlier time of the same runs against the run's end.
+
+    Both use the same bootstrap replicas (the same seeds drawn), so the error of the difference is the
+    spread of the paired differences, which is smaller than the two errors in quadrature.
+    """
+    import json
+
+    nb = int(ds.sizes.get("bin", 0))
+    sampler = json.loads(ds.attrs.get("spec", "{}")).get("sampler", {})
+    times = {}
+    if {"thermalize", "sweeps"} <= sampler.keys() and nb:
+        per_bin = sampler["sweeps"] / nb
+        times = {"t_early": sampler["thermalize"] + (end_bin + 1) * per_bin,
+                 "t_end": sampler["thermalize"] + sampler["sweeps"], "window": last_bins * per_bin}
+    points = []
+    for a, b in zip(full, early, strict=True):
+        d = a.samples - b.samples
+        points.append({"N": a.N, "T": a.T, "alpha": a.alpha, "alpha_early": b.alpha, "diff": a.alpha - b.alpha,
+                       "err": float(np.nanstd(d, ddof=1)), "err_alpha": a.err, "err_early": b.err})
+    return {"end_bin": end_bin, "last_bins": last_bins, **times, "per_size": points,
+            "T_M_early": [{k: t[k] for k in ("T", "alpha", "err", "theory")} for t in T_M_early]}
+
+
 def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Phase diagram of a Hopfield sweep: α_c(T → 0), T_M points, T_g(α); JSON-ready.
 
@@ -647,6 +705,8 @@ def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -
     - ``forms``: finite-size forms for α_M(N) (see :data:`FORMS`); ``T0_correction`` ("rs", "linear", "none");
     - ``init_sg`` ("random"), ``Tg_alpha`` (default every α), ``Tg_T_window`` (default T > T_retrieval_max),
       ``Tg_exponent`` (2/3), ``Tg_estimate`` ("mean" or "largest");
+    - ``check_end_bin`` (None): also read retention at the bins ending there (the run-length check,
+      reported under ``run_length``: α_M(N, T) at both times, their paired difference, α_M(T) at N → ∞);
     - ``sizes_retrieval``, ``sizes_sg``: sizes used by each boundary (default all);
     - ``n_boot`` (400), ``boot_seed`` (0).
 
@@ -673,18 +733,18 @@ def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -
     pts = retrieval_line(ds, init=s["init_retrieval"], T=Tr, sizes=s["sizes_retrieval"],
                          threshold=float(s["threshold"]),
                          criterion=s["criterion"], last_bins=int(s["last_bins"]), n_boot=nb, seed=bs)
-    T_M = []
-    for t in Tr:
-        pt = [p for p in pts if np.isclose(p.T, t)]
-        N = np.array([p.N for p in pt], float)
-        a = np.array([p.alpha for p in pt])
-        e = np.array([max(p.err, 1e-6) for p in pt])
-        B = min(p.samples.size for p in pt)
-        samples = np.column_stack([p.samples[:B] for p in pt])
-        ex = extrapolate_alpha_c(N, a, e, samples, forms=tuple(s["forms"]))
-        T_M.append({"T": float(t), "alpha": ex["value"], "err": ex["err"], "err_stat": ex["err_stat"],
-                    "err_sys": ex["err_sys"], "forms": ex["forms"], "skipped": ex["skipped"],
-                    "theory": float(alpha_M(float(t)))})
+    T_M = _extrapolate_T_M(pts, Tr, tuple(s["forms"]))
+    run_length = None
+    if s["check_end_bin"] is not None:
+        try:
+            early = retrieval_line(ds, init=s["init_retrieval"], T=Tr, sizes=s["sizes_retrieval"],
+                                   threshold=float(s["threshold"]), criterion=s["criterion"],
+                                   last_bins=int(s["last_bins"]), end_bin=int(s["check_end_bin"]), n_boot=nb,
+                                   seed=bs)
+            run_length = _run_length(ds, pts, early, _extrapolate_T_M(early, Tr, tuple(s["forms"])),
+                                     int(s["check_end_bin"]), int(s["last_bins"]))
+        except ReductionError as e:  # the check cannot be made (e.g. the early grid does not bracket): say so
+            run_length = {"end_bin": int(s["check_end_bin"]), "error": str(e)}
     ac = alpha_c_T0([t["T"] for t in T_M], [t["alpha"] for t in T_M], [t["err"] for t in T_M],
                     method=s["T0_correction"])
     Tg_win = s["Tg_T_window"]
@@ -745,6 +805,7 @@ def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -
         "per_size": per_size,
         "retrieval_curves": retrieval_curves,
         "q_curves": q_curves,
+        **({"run_length": run_length} if run_length is not None else {}),
         "theory": {"alpha_c_T0": float(alpha_M(0.0)), "T_g": {f"{g['alpha']:g}": g["theory"] for g in Tg},
                    "alpha_M": {f"{t:g}": float(alpha_M(float(t))) for t in Tr}},
         "method": method,
@@ -767,6 +828,15 @@ def summary_text(res: Mapping[str, Any]) -> str:
                                            for p in res["per_size"]["T_M"]))
     lines.append("T_g crossings: " + ", ".join(f"a={c['alpha']:g} {c['N1']}/{c['N2']}: {c['value']:.3f}({c['err']:.3f})"
                                               for c in res["per_size"]["T_g"]))
+    rl = res.get("run_length")
+    if rl is not None and "error" in rl:
+        lines.append(f"run-length check: {rl['error']}")
+    elif rl is not None:
+        when = f"t = {rl['t_early']:g} vs {rl['t_end']:g} sweeps" if "t_early" in rl else f"bin {rl['end_bin']}"
+        lines.append(f"run-length check ({when}): alpha_M(N, T) end - early: " + ", ".join(
+            f"N={p['N']} T={p['T']:g}: {p['diff']:+.4f}({p['err']:.4f})" for p in rl["per_size"]))
+        lines.append("  alpha_M(T) at N -> inf, early: " + ", ".join(
+            f"T={t['T']:g}: {t['alpha']:.4f}({t['err']:.4f})" for t in rl["T_M_early"]))
     lines += [f"{k}: {v}" for k, v in res["method"].items()]
     return "\n".join(lines)
 

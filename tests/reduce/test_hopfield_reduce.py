@@ -268,3 +268,32 @@ def test_shipped_workflows_reduce_settings_are_known(name):
         assert a in wf.grid["alpha"]
     for t in wf.reduce["T_retrieval"]:
         assert t in wf.grid["T"]
+
+
+def test_run_length_check_finds_planted_drift(ds):
+    """Early bins retain up to a load 0.01 higher (planted): the check reports end - early = -0.01 per
+    size within its paired bootstrap error, and the same value where nothing drifts is exactly 0."""
+    d = ds.copy(deep=True)
+    rng = np.random.default_rng(7)
+    N = d["N"].values.astype(float)
+    thr = planted_alpha(N)[:, None, None] + 0.01 + 0.004 * rng.logistic(size=(N.size, d.sizes["alpha"], d.sizes["seed"]))
+    early = np.where(d["alpha"].values[None, :, None] < thr, 0.97, 0.2)
+    iT = int(np.argmin(abs(d["T"].values - 0.05)))
+    d["m_bins"][:, :, iT, :, 0, :2] = early[..., None]
+    out = reduce_hopfield(d, {"Tg_alpha": [0.05], "n_boot": 200, "T_retrieval": [0.05], "check_end_bin": 1})
+    rl = out["run_length"]
+    assert rl["end_bin"] == 1 and len(rl["per_size"]) == 4
+    for p in rl["per_size"]:
+        # paired error is the relevant one; 4 sigma + the logistic fit's small bias on a 0.01 grid step
+        assert abs(p["diff"] + 0.01) < 4 * p["err"] + 0.002, p
+        assert p["err"] > 0
+    assert abs(rl["T_M_early"][0]["alpha"] - out["T_M"][0]["alpha"] - 0.01) < 0.006
+    same = reduce_hopfield(ds, {"Tg_alpha": [0.05], "n_boot": 50, "T_retrieval": [0.05], "check_end_bin": 3})
+    assert all(p["diff"] == 0 and p["err"] == 0 for p in same["run_length"]["per_size"])
+    assert "run-length check" in __import__("pipeline.reduce.hopfield", fromlist=["x"]).summary_text(same)
+
+
+def test_run_length_check_out_of_range_is_reported_not_fatal(ds):
+    out = reduce_hopfield(ds, {"Tg_alpha": [0.05], "n_boot": 50, "T_retrieval": [0.05], "check_end_bin": 9})
+    assert "stores bins 0 ... 3" in out["run_length"]["error"]
+    assert out["T_M"][0]["alpha"] > 0  # the reduction itself is unaffected
