@@ -659,6 +659,22 @@ def _chi_sg(v, c):
 NOISE = Param("noise", "float", lo=0.0, hi=0.5, default=(0.2,),
               doc="fraction of flipped spins of the 'noisy' initial state (each flipped with this probability)")
 
+MAX_PN = 2**31 - 1
+"""Largest P·N: the overlap dot products Σ_μ ξ_i^μ M_μ (|Σ| ≤ PN) are formed in int32."""
+
+
+def constraints(grid) -> list[tuple[str, object, str]]:
+    """P·N ≤ :data:`MAX_PN` at every (N, α) of the grid (the int32 field sums)."""
+    out = []
+    for N in grid.get("N", ()):
+        for a in grid.get("alpha", ()):
+            P = n_patterns(int(N), float(a))
+            if P * int(N) > MAX_PN:
+                out.append(("alpha", a, f"gives P = {P} patterns at N = {N}, P*N = {P * int(N)}; expected "
+                                        f"P*N <= {MAX_PN} (the kernels sum the fields in 32-bit integers)"))
+    return out
+
+
 MODEL = Model(
     name="hopfield",
     doc=__doc__,
@@ -693,6 +709,7 @@ MODEL = Model(
     flips=FLIPS,
     replicas=2,
     cost=cost,
+    constraints=constraints,
     convergence=("m", "energy"),
     exact=exact,
     theory=theory,

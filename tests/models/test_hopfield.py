@@ -278,3 +278,17 @@ def test_exact_pointer_uses_the_points_patterns():
     coords = {"N": 8, "alpha": 0.25, "T": 0.9, "seed": 4, "init": "random"}
     st = streams(coords)
     assert MODEL.exact(coords, st)["energy"] == pytest.approx(hopfield_exact(patterns(coords, st), 0.9)["energy"])
+
+
+def test_grid_with_PN_past_int32_is_refused_before_running():
+    """The field sums are int32 (|sum_mu xi M_mu| <= PN): P*N >= 2^31 is refused at validation, naming the
+    load, while the largest product that fits passes the constraint."""
+    from pipeline.models.hopfield import MAX_PN
+    from pipeline.spec.workflow import parse_workflow
+
+    assert get_model("hopfield").constraints({"N": [46340], "alpha": [1.0]}) == []  # P*N = 46340^2 < 2^31
+    text = ('name = "x"\nmodel = "hopfield"\nseed = 1\n[grid]\nN = [100000]\nalpha = [0.05, 0.25]\n'
+            'T = [0.5]\nseeds = 1\n')
+    with pytest.raises(SpecError, match=r"alpha.*0\.25.*P\*N = 2500000000.*" + str(MAX_PN)) as e:
+        parse_workflow(text)
+    assert "0.05" not in str(e.value).split("P*N")[0].split("alpha")[-1]
