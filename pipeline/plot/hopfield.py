@@ -40,11 +40,12 @@ def draw_phase_diagram(ax, result: dict[str, Any] | None, alpha_max: float = 0.2
         sizes = sorted({p["N"] for p in per.get("T_M", []) + per.get("T_g", [])})
         every = sorted(set(sizes) | {n for c in companions for n in tc_sizes(c["result"])})
         col = size_colors(every) if every else {}
-        for N in sizes:
+        for N in sizes:  # one loop per line, so that the legend lists each line's sizes together
             pts = [p for p in per.get("T_M", []) if p["N"] == N]
             if pts:
                 ax.errorbar([p["alpha"] for p in pts], [p["T"] for p in pts], xerr=[p["err"] for p in pts],
                             fmt="o", ms=4, color=col[N], mfc="white", zorder=7, label=f"retrieval loss, N = {N}")
+        for N in sizes:
             pts = [p for p in per.get("T_g", []) if p["N"] == N]
             if pts:
                 pair = f"{pts[0]['N1']}/{N}" if "N1" in pts[0] else f"{N}"

@@ -140,7 +140,10 @@ HOSTILE = [
     ("N-1e9-over-max-memory", edit("N = [8]", "N = [1000000000]"), ("--max-memory", "12e9"),
      "[grid] N = [1000000000]: one sample at N = 1000000000 needs ~1.8e10 bytes (acceptance tables N float64 "
      "per temperature), above the limit of 1.2e10 bytes (raise it with --max-memory)"),
-    ("hopfield-N-1e7", edit("N = [8]", "N = [10000000]", HOPFIELD), (), "(patterns P x N int8)"),
+    ("hopfield-N-1e7", edit("N = [8]", "N = [10000000]", HOPFIELD), (),
+     "P*N = 10000000000000; expected P*N <= 2147483647"),
+    ("hopfield-N-1.4e5-over-max-memory", edit("N = [8]", "N = [140000]", HOPFIELD), ("--max-memory", "1e9"),
+     "(patterns P x N int8)"),
     ("sk-N-1e7", edit('model = "curie_weiss"', 'model = "sk"', TINY.replace("N = [8]", "N = [10000000]")), (),
      "(couplings N^2 float64"),
     ("sweeps-1e18", edit("sweeps = 100", "sweeps = 1000000000000000000"), (),
