@@ -56,7 +56,7 @@ def test_schema_defaults_are_the_defaults_of_today():
         "window": None, "n_boot": 400, "seed": 0, "omega": 1.0, "n_local": 5, "collapse_n_boot": 40}
     assert RECIPES[HOP].settings().model_dump() == hop.DEFAULTS == {
         "init_retrieval": "pattern", "T_retrieval": None, "T_retrieval_max": 0.5, "threshold": 0.5,
-        "criterion": "fraction", "last_bins": 1, "forms": ["N^-1/2", "N^-1", "N^-1/2+N^-1"], "T0_correction": "rs",
+        "criterion": "fraction", "last_bins": 1, "check_end_bin": None, "forms": ["N^-1/2", "N^-1", "N^-1/2+N^-1"], "T0_correction": "rs",
         "init_sg": "random", "Tg_alpha": None, "Tg_T_window": None, "Tg_exponent": 2.0 / 3.0, "Tg_estimate": "mean",
         "sizes_retrieval": None, "sizes_sg": None, "n_boot": 400, "boot_seed": 0}
 
