@@ -730,18 +730,16 @@ def reduce_hopfield(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -
         raise ReductionError(f"hopfield reduction: no retrieval temperature (T < {Tmax:g}) in the sweep "
                              f"(T = {_g(Tall)}); add one, e.g. T = 0.1")
     nb, bs = int(s["n_boot"]), int(s["boot_seed"])
-    pts = retrieval_line(ds, init=s["init_retrieval"], T=Tr, sizes=s["sizes_retrieval"],
-                         threshold=float(s["threshold"]),
-                         criterion=s["criterion"], last_bins=int(s["last_bins"]), n_boot=nb, seed=bs)
-    T_M = _extrapolate_T_M(pts, Tr, tuple(s["forms"]))
+    line = {"init": s["init_retrieval"], "T": Tr, "sizes": s["sizes_retrieval"], "threshold": float(s["threshold"]),
+            "criterion": s["criterion"], "last_bins": int(s["last_bins"]), "n_boot": nb, "seed": bs}
+    forms = tuple(s["forms"])
+    pts = retrieval_line(ds, **line)
+    T_M = _extrapolate_T_M(pts, Tr, forms)
     run_length = None
     if s["check_end_bin"] is not None:
         try:
-            early = retrieval_line(ds, init=s["init_retrieval"], T=Tr, sizes=s["sizes_retrieval"],
-                                   threshold=float(s["threshold"]), criterion=s["criterion"],
-                                   last_bins=int(s["last_bins"]), end_bin=int(s["check_end_bin"]), n_boot=nb,
-                                   seed=bs)
-            run_length = _run_length(ds, pts, early, _extrapolate_T_M(early, Tr, tuple(s["forms"])),
+            early = retrieval_line(ds, **line, end_bin=int(s["check_end_bin"]))
+            run_length = _run_length(ds, pts, early, _extrapolate_T_M(early, Tr, forms),
                                      int(s["check_end_bin"]), int(s["last_bins"]))
         except ReductionError as e:  # the check cannot be made (e.g. the early grid does not bracket): say so
             run_length = {"end_bin": int(s["check_end_bin"]), "error": str(e)}
