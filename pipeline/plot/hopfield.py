@@ -10,6 +10,15 @@ from pipeline.plot._style import np, plt, save, size_colors
 REGION_STYLE = {"PM": "#f2f2f2", "SG": "#fde0c5", "SG+R": "#cfe3f5", "R": "#a9d5b4"}
 
 
+def _tc_companions(result) -> list[dict]:
+    """The hopfield_tc sweeps of the catalog, the one with the most sizes (e.g. one joining the others' sizes
+    by ``sizes_from``) first."""
+    from pipeline.plot.hopfield_tc import tc_sizes
+
+    comp = (result or {}).get("companions", {}).get("hopfield_tc", [])
+    return sorted(comp, key=lambda c: -len(tc_sizes(c["result"])))
+
+
 def draw_phase_diagram(ax, result: dict[str, Any] | None, alpha_max: float = 0.21, T_max: float = 1.6) -> None:
     """AGS replica-symmetric lines, the four regions labelled, and the simulated boundaries."""
     from pipeline.theory.hopfield_rs import phase_lines
@@ -33,7 +42,7 @@ def draw_phase_diagram(ax, result: dict[str, Any] | None, alpha_max: float = 0.2
     ax.text(0.025, 0.35, "R", **kw)
     from pipeline.plot.hopfield_tc import draw_tc_points, tc_sizes
 
-    companions = (result or {}).get("companions", {}).get("hopfield_tc", [])[:1]
+    companions = _tc_companions(result)[:1]
     col = {}
     if result:
         per = result.get("per_size", {})
@@ -76,7 +85,7 @@ def plot_hopfield(ds, result: dict[str, Any] | None, outdir: Path) -> list[str]:
     fig, ax = plt.subplots(figsize=(11.0, 6.2))
     draw_phase_diagram(ax, result)
     title = "Hopfield model: Monte Carlo boundaries on the replica-symmetric (AGS) phase diagram"
-    tc = (result or {}).get("companions", {}).get("hopfield_tc", [])
+    tc = _tc_companions(result)
     if tc:
         title += (f"\n$T_c(\\alpha)$ measured by thermodynamic integration on restricted branches (sweep "
                   f"{tc[0]['sweep']!r}); the green line is AGS theory")

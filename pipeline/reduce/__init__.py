@@ -56,7 +56,15 @@ def reduce_sweep(catalog, name: str) -> dict[str, Any]:
     settings = json.loads(attrs.get("reduce_settings", "{}"))
     parsed = [parse_settings(r, settings, names) for r in recipes]
     ds = catalog.open(name).load()
-    outs = [r.run(ds, s) for r, s in zip(recipes, parsed, strict=True)]
+    joined_hashes: dict[str, str] = {}
+    outs = []
+    for r, s in zip(recipes, parsed, strict=True):
+        if r.joins and s.sizes_from:
+            joined = [(other, _own_result(catalog, name, other, r)) for other in s.sizes_from]
+            joined_hashes |= {other: catalog.attrs(other).get("spec_hash", "") for other in s.sizes_from}
+            outs.append(r.run(ds, s, joined))
+        else:
+            outs.append(r.run(ds, s))
     if len(outs) == 1:
         out = outs[0]
     else:
@@ -66,19 +74,45 @@ def reduce_sweep(catalog, name: str) -> dict[str, Any]:
     red = out["dataset"]
     red.attrs.update({"created": provenance.now(), "versions": json.dumps(provenance.versions()),
                       "sweep_spec_hash": attrs.get("spec_hash", ""), "settings": json.dumps(settings),
-                      "recipes": json.dumps(names), "result": json.dumps(out["json"])})
+                      "recipes": json.dumps(names), "result": json.dumps(out["json"]),
+                      "joined": json.dumps(joined_hashes)})
     red.attrs.setdefault("method", json.dumps(outs[0]["json"].get("method", {})))
     catalog.write_reduction(name, red)
     return out
 
 
+def _own_result(catalog, name: str, other: str, recipe: Recipe) -> dict[str, Any]:
+    """Recipe ``recipe``'s result of sweep ``other`` on its own data and settings (its own ``sizes_from``
+    left out), for joining into the reduction of ``name``."""
+    where = f"sweep {name!r}: [reduce] sizes_from"
+    if other == name:
+        raise ReductionError(f"{where} names the sweep itself; list the other sweeps whose sizes join it")
+    if not catalog.has(other):
+        raise ReductionError(f"{where}: no sweep {other!r} in the catalog {catalog.path} (it holds: "
+                             f"{', '.join(catalog.names()) or 'none'}); run that workflow into this catalog, or rerun "
+                             f"{name!r}'s with --set 'reduce.sizes_from=[]' to reduce it alone")
+    if recipe.name not in recipe_names(catalog, other):
+        raise ReductionError(f"{where}: sweep {other!r} is not reduced by {recipe.name!r}")
+    done, req = catalog.done_mask(other), catalog.requested_mask(other)
+    if not done[req].all():
+        raise ReductionError(f"{where}: sweep {other!r} is incomplete: {int(done[req].sum())}/{int(req.sum())} "
+                             "points done; run its workflow again to finish it")
+    attrs = catalog.attrs(other)
+    s = parse_settings(recipe, json.loads(attrs.get("reduce_settings", "{}")), recipe_names(catalog, other))
+    return recipe.run(catalog.open(other).load(), s.model_copy(update={"sizes_from": []}))["json"]
+
+
 def stored_result(catalog, name: str) -> dict[str, Any] | None:
     """The JSON result of the stored reduction of ``name``, if any and if it matches the sweep (its
-    specification, and the ``[reduce]`` settings the sweep holds now)."""
+    specification, the ``[reduce]`` settings the sweep holds now, and the specifications of the sweeps
+    joined into it)."""
     red = catalog.open_reduction(name)
     attrs = catalog.attrs(name)
     if red is None or red.attrs.get("sweep_spec_hash") != attrs.get("spec_hash"):
         return None
     if "settings" in red.attrs and json.loads(red.attrs["settings"]) != json.loads(attrs.get("reduce_settings", "{}")):
         return None
+    for other, h in json.loads(red.attrs.get("joined", "{}")).items():
+        if not catalog.has(other) or catalog.attrs(other).get("spec_hash", "") != h:
+            return None
     return json.loads(red.attrs["result"])

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import xarray as xr
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from scipy.special import logsumexp
 
 from pipeline.errors import ReductionError
@@ -45,6 +45,13 @@ __all__ = ["HopfieldTcSettings", "branch_log_z", "crossing", "hermite_cumulative
            "reduce_hopfield_tc", "reduction_dataset", "sample_tc", "summary_text", "trapezoid_cumulative"]
 
 FormName = Literal[tuple(FORMS)]
+SweepName = Annotated[str, Field(strict=True, min_length=1)]
+
+
+def _distinct(v: list[str]) -> list[str]:
+    if len(set(v)) != len(v):
+        raise ValueError("expected each sweep once")
+    return v
 
 
 class HopfieldTcSettings(Settings):
@@ -56,6 +63,9 @@ class HopfieldTcSettings(Settings):
         0, description="smallest size in the N -> inf fits (every size is still reported per size)")
     n_draws: Count = Field(200, description="Gaussian redraws of the node energies for a sample's error")
     boot_seed: Seed = Field(0, description="seed of the redraws")
+    sizes_from: Annotated[list[SweepName], AfterValidator(_distinct)] = Field(
+        [], description="other hopfield_tc sweeps of the catalog (e.g. the runs of other sizes) whose T_c(alpha, N) "
+                        "join this sweep's in the N -> inf fits")
 
 
 DEFAULTS: dict[str, Any] = HopfieldTcSettings().model_dump()
@@ -221,22 +231,10 @@ def _forms_fit(N, y, err, forms) -> dict[str, Any] | None:
     return extrapolate_forms(N, y, err, forms=usable, what="T_c extrapolation", quantity="T_c")
 
 
-def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """T_c(α, N) per sample, its disorder average and the N → ∞ extrapolation; JSON-ready.
-
-    Returns ``T_c``: [{alpha, value, err, err_stat, err_sys, theory, forms, per_size: [{N, value, err,
-    err_sys, n_samples, n_crossed, samples, curve}]}], ``sizes``, ``threshold`` and ``method``; ``curve``
-    is the sample mean of (ln Z_R − ln Z_nR)/N over the ladder ({T, y, err}).
-    """
+def _per_size(ds: xr.Dataset, s: Mapping[str, Any], theta: float) -> list[dict[str, Any]]:
+    """{alpha, per_size} for every load of the sweep that has a size with >= 2 finished, crossing samples."""
     from pipeline.theory.hopfield_exact import threshold_count
-    from pipeline.theory.hopfield_rs import T_c as T_c_rs
 
-    s = DEFAULTS | dict(settings or {})
-    for d in ("N", "alpha", "T", "seed", "branch"):
-        if d not in ds.dims:
-            raise ReductionError(f"hopfield_tc needs a hopfield_branches sweep with dimension {d!r}; got dims "
-                                 f"{list(ds.dims)}")
-    theta = _threshold(ds)
     rng = np.random.default_rng(int(s["boot_seed"]))
     Ts = np.asarray(ds["T"].values, float)
     order = np.argsort(-Ts)  # increasing β
@@ -244,6 +242,7 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
     if beta.size < 3:
         raise ReductionError(f"hopfield_tc: T = {Ts.tolist()}: expected a ladder of at least 3 temperatures")
     done = ds["done"].values.astype(bool)
+    sweep = str(ds.attrs.get("spinsweep_sweep", ""))
     out = []
     for a in ds["alpha"].values:
         per_size = []
@@ -289,10 +288,62 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
             per_size.append({"N": N_, "P": P, "value": mean, "err": sem, "err_sys": math.hypot(grid, anch),
                              "err_grid": grid, "err_anchor": anch, "thermal_err": float(np.sqrt(np.mean(np.square(errs)))),
                              "n_samples": len(vals), "n_crossed": crossed, "samples": [float(x) for x in vals],
+                             "sweep": sweep,
                              "curve": {"T": [float(t) for t in 1.0 / beta], "y": np.mean(Ds, axis=0).tolist(),
                                        "err": (np.std(Ds, axis=0, ddof=1) / math.sqrt(len(Ds))).tolist()}})
-        if not per_size:
-            continue
+        if per_size:
+            out.append({"alpha": float(a), "per_size": per_size})
+    return out
+
+
+def _join(own: list[dict[str, Any]], joined: Sequence[tuple[str, Mapping[str, Any]]], theta: float,
+          own_name: str) -> list[dict[str, Any]]:
+    """The loads of ``own`` and of the other sweeps' results, each load's sizes from whichever sweep holds
+    them (a size held by two sweeps is refused: its samples would count twice or disagree)."""
+    loads: dict[float, list[dict[str, Any]]] = {round(e["alpha"], 9): list(e["per_size"]) for e in own}
+    where = {(a, p["N"]): own_name for a, ps in loads.items() for p in ps}
+    for other, res in joined:
+        if not math.isclose(float(res.get("threshold", math.nan)), theta):
+            raise ReductionError(f"[reduce] sizes_from: sweep {other!r} restricts the branches at threshold "
+                                 f"{res.get('threshold')}, this sweep at {theta:g}: their T_c do not join")
+        for e in res["T_c"]:
+            a = round(float(e["alpha"]), 9)
+            for p in e["per_size"]:
+                if p.get("sweep") not in (None, "", other):  # a size the other sweep joined itself
+                    continue
+                if (a, p["N"]) in where:
+                    raise ReductionError(f"[reduce] sizes_from: sweeps {where[a, p['N']]!r} and {other!r} both hold "
+                                         f"alpha = {a:g}, N = {p['N']}: each size may come from one sweep only")
+                where[a, p["N"]] = other
+                loads.setdefault(a, []).append(dict(p) | {"sweep": other})
+    return [{"alpha": a, "per_size": sorted(loads[a], key=lambda p: p["N"])} for a in sorted(loads)]
+
+
+def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None,
+                       joined: Sequence[tuple[str, Mapping[str, Any]]] = ()) -> dict[str, Any]:
+    """T_c(α, N) per sample, its disorder average and the N → ∞ extrapolation; JSON-ready.
+
+    ``joined``: (name, result) of other ``hopfield_tc`` sweeps (setting ``sizes_from``, e.g. the sweeps of
+    other sizes); their own sizes join this sweep's in each load's extrapolation, and loads only they hold
+    are extrapolated too.
+
+    Returns ``T_c``: [{alpha, value, err, err_stat, err_sys, theory, forms, per_size: [{N, value, err,
+    err_sys, n_samples, n_crossed, samples, sweep, curve}]}], ``sizes``, ``sweeps`` (the sweeps the sizes
+    come from), ``threshold`` and ``method``; ``curve`` is the sample mean of (ln Z_R − ln Z_nR)/N over
+    the sweep's ladder ({T, y, err}).
+    """
+    from pipeline.theory.hopfield_rs import T_c as T_c_rs
+
+    s = DEFAULTS | dict(settings or {})
+    for d in ("N", "alpha", "T", "seed", "branch"):
+        if d not in ds.dims:
+            raise ReductionError(f"hopfield_tc needs a hopfield_branches sweep with dimension {d!r}; got dims "
+                                 f"{list(ds.dims)}")
+    theta = _threshold(ds)
+    loads = _join(_per_size(ds, s, theta), joined, theta, str(ds.attrs.get("spinsweep_sweep", "")))
+    out = []
+    for load in loads:
+        a, per_size = load["alpha"], load["per_size"]
         fitted = [p for p in per_size if p["N"] >= int(s["min_N"])]
         Ns = np.array([p["N"] for p in fitted], float)
         y = np.array([p["value"] for p in fitted])
@@ -323,18 +374,21 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
                          "squares, errors stat (+) sys) over the sizes N >= " + str(int(s["min_N"]))
                          + "; error = rms stat (x sqrt(chi2/dof)) + half the forms' spread",
     }
-    return {"T_c": out, "sizes": sorted({p["N"] for e in out for p in e["per_size"]}), "threshold": theta,
-            "method": method}
+    sweeps = sorted({p["sweep"] for e in out for p in e["per_size"]})
+    return {"T_c": out, "sizes": sorted({p["N"] for e in out for p in e["per_size"]}), "sweeps": sweeps,
+            "threshold": theta, "method": method}
 
 
 def summary_text(res: Mapping[str, Any]) -> str:
     """The result of :func:`reduce_hopfield_tc` as a readable table."""
     lines = [f"Hopfield T_c by thermodynamic integration on restricted branches (threshold {res['threshold']:g})",
              f"{'alpha':>7s} {'N':>6s} {'T_c':>9s} {'stat':>7s} {'sys':>7s} {'samples':>8s}   RS theory"]
+    several = len(res.get("sweeps", [])) > 1
     for e in res["T_c"]:
         for p in e["per_size"]:
             lines.append(f"{e['alpha']:7.4f} {p['N']:6d} {p['value']:9.4f} {p['err']:7.4f} {p['err_sys']:7.4f} "
-                         f"{p['n_crossed']:>3d}/{p['n_samples']:<4d}   {e['theory']:.4f}")
+                         f"{p['n_crossed']:>3d}/{p['n_samples']:<4d}   {e['theory']:.4f}"
+                         + (f"   (sweep {p['sweep']})" if several else ""))
         if np.isfinite(e["value"]):
             lines.append(f"{e['alpha']:7.4f} {'inf':>6s} {e['value']:9.4f} {e['err']:7.4f} {'':7s} {'':8s}   "
                          f"{e['theory']:.4f}")

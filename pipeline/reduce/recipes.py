@@ -66,12 +66,17 @@ class Recipe:
         ``run(ds, settings) -> {"json": dict, "text": str, "dataset": xarray.Dataset}``: the sweep (every
         point done) and the parsed settings give the JSON-ready result, a readable summary and a small
         dataset to store beside the sweep.
+    joins : bool
+        Whether results of other sweeps join this one's: its settings then have ``sizes_from`` (names of
+        other sweeps of the catalog reduced by the same recipe), and ``run`` takes a third argument, the
+        list of (name, that sweep's own result) (see :func:`pipeline.reduce.reduce_sweep`).
     """
 
     name: str
     doc: str
     settings: type[BaseModel]
-    run: Callable[[xr.Dataset, BaseModel], dict[str, Any]]
+    run: Callable[..., dict[str, Any]]
+    joins: bool = False
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -89,8 +94,8 @@ def _run_hopfield(ds: xr.Dataset, settings: BaseModel) -> dict[str, Any]:
     return {"json": res, "text": hopfield.summary_text(res), "dataset": hopfield.reduction_dataset(res)}
 
 
-def _run_hopfield_tc(ds: xr.Dataset, settings: BaseModel) -> dict[str, Any]:
-    res = hopfield_tc.reduce_hopfield_tc(ds, settings.model_dump())
+def _run_hopfield_tc(ds: xr.Dataset, settings: BaseModel, joined=()) -> dict[str, Any]:
+    res = hopfield_tc.reduce_hopfield_tc(ds, settings.model_dump(), joined)
     return {"json": res, "text": hopfield_tc.summary_text(res), "dataset": hopfield_tc.reduction_dataset(res)}
 
 
@@ -142,9 +147,10 @@ RECIPES: dict[str, Recipe] = {
             doc=("Hopfield T_c(alpha) by thermodynamic integration on restricted branches (a hopfield_branches "
                  "sweep, dims N, alpha, T, seed, branch): ln Z of the non-retrieval branch from beta = 0 and of every "
                  "retrieval basin from the lowest T, T_c(alpha, N) per sample where ln Z_R = ln Z_nR, the mean "
-                 "over samples and the N -> inf extrapolation."),
+                 "over samples and the N -> inf extrapolation (over the sizes of the sweeps in sizes_from too)."),
             settings=HopfieldTcSettings,
             run=_run_hopfield_tc,
+            joins=True,
         ),
         Recipe(
             name="learning_curves",

@@ -4,6 +4,7 @@ unrestricted parallel tempering."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import numpy as np
@@ -217,3 +218,63 @@ T = [0.15, 0.2, 0.27, 0.35, 0.45, 0.6, 0.8, 1.05, 1.4, 1.9, 2.5, 3.3, 4.5]\nseed
     assert companion_results(cat, "tc_small", ("hopfield_tc",)) == {}  # a sweep is not its own companion
     paths = plot_sweep(cat, "tc_small", tmp_path / "fig")
     assert [p.name for p in paths] == ["hopfield_tc.png"] and paths[0].stat().st_size > 10_000
+
+
+def _small_tc_workflow(name, N, extra=""):
+    from pipeline.spec.workflow import parse_workflow
+
+    return parse_workflow(f"""name = "{name}"\nmodel = "hopfield_branches"\nseed = 4\n[grid]\nN = {N}\nalpha = [0.1]
+T = [0.15, 0.2, 0.27, 0.35, 0.45, 0.6, 0.8, 1.05, 1.4, 1.9, 2.5, 3.3, 4.5]\nseeds = 3
+[sampler]\nalgorithm = "parallel_tempering"\nthermalize = 200\nsweeps = 600\nmeasure_every = 2\nbins = 10
+[run]\nreduce = false\nplot = false\n[reduce]\nmin_N = 0\n{extra}""")
+
+
+def test_sizes_from_joins_other_sweeps_sizes_into_the_extrapolation(tmp_path, client):
+    """A sweep of one size whose ``sizes_from`` names the sweep of the smaller sizes: each size's T_c is the
+    one its own sweep gives, the N -> inf fit runs over all of them (the same fit as by hand), the stored
+    result goes stale when a joined sweep changes, and bad joins are refused in one line."""
+    from pipeline.errors import ReductionError
+    from pipeline.plot import companion_results
+    from pipeline.plot.hopfield import _tc_companions
+    from pipeline.reduce import reduce_sweep, stored_result
+    from pipeline.reduce.extrapolate import extrapolate_forms
+    from pipeline.run.graph import run_workflow
+    from pipeline.store.catalog import Catalog
+
+    cat = Catalog(tmp_path / "c.zarr")
+    run_workflow(_small_tc_workflow("tc_small", [24, 36]), cat, client, progress=False)
+    run_workflow(_small_tc_workflow("tc_big", [48], 'sizes_from = ["tc_small"]'), cat, client, progress=False)
+    small = reduce_sweep(cat, "tc_small")["json"]
+    alone = reduce_hopfield_tc(cat.open("tc_big").load(), {"min_N": 0})
+    out = reduce_sweep(cat, "tc_big")
+    (entry,) = out["json"]["T_c"]
+    assert out["json"]["sweeps"] == ["tc_big", "tc_small"] and out["json"]["sizes"] == [24, 36, 48]
+    assert [(p["N"], p["sweep"]) for p in entry["per_size"]] == [(24, "tc_small"), (36, "tc_small"), (48, "tc_big")]
+    assert entry["per_size"][:2] == small["T_c"][0]["per_size"]  # the small sizes exactly as their own sweep has them
+    assert entry["per_size"][2] == alone["T_c"][0]["per_size"][0]
+    ps = entry["per_size"]
+    fit = extrapolate_forms(np.array([p["N"] for p in ps], float), np.array([p["value"] for p in ps]),
+                            np.array([math.hypot(p["err"], p["err_sys"]) for p in ps]), forms=["N^-1", "N^-1/2"],
+                            what="T_c extrapolation", quantity="T_c")
+    assert entry["fit_sizes"] == [24, 36, 48] and entry["value"] == pytest.approx(fit["value"], rel=1e-12)
+    assert "tc_small" in out["text"]
+    assert stored_result(cat, "tc_big") == json.loads(json.dumps(out["json"]))
+    # the phase diagram draws the hopfield_tc sweep with the most sizes
+    comp = companion_results(cat, "elsewhere", ("hopfield_tc",))
+    assert [c["sweep"] for c in _tc_companions({"companions": comp})] == ["tc_big", "tc_small"]
+
+    # a joined sweep replaced by another version makes the stored reduction stale
+    run_workflow(_small_tc_workflow("tc_small", [24, 30]), cat, client, progress=False, overwrite=True)
+    assert stored_result(cat, "tc_big") is None
+
+    def refused(extra):
+        wf = _small_tc_workflow("tc_bad", [48], extra)
+        run_workflow(wf, cat, client, progress=False, overwrite=True)
+        with pytest.raises(ReductionError) as e:
+            reduce_sweep(cat, "tc_bad")
+        return str(e.value)
+
+    assert "both hold alpha = 0.1, N = 48" in refused('sizes_from = ["tc_small", "tc_big"]')
+    assert "names the sweep itself" in refused('sizes_from = ["tc_bad"]')
+    msg = refused('sizes_from = ["tc_smal"]')
+    assert "no sweep 'tc_smal'" in msg and "tc_small" in msg
