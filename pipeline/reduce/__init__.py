@@ -56,12 +56,12 @@ def reduce_sweep(catalog, name: str) -> dict[str, Any]:
     settings = json.loads(attrs.get("reduce_settings", "{}"))
     parsed = [parse_settings(r, settings, names) for r in recipes]
     ds = catalog.open(name).load()
-    joined_hashes: dict[str, str] = {}
+    joined_hashes: dict[str, list[str]] = {}
     outs = []
     for r, s in zip(recipes, parsed, strict=True):
         if r.joins and s.sizes_from:
             joined = [(other, _own_result(catalog, name, other, r)) for other in s.sizes_from]
-            joined_hashes |= {other: catalog.attrs(other).get("spec_hash", "") for other in s.sizes_from}
+            joined_hashes |= {other: _version(catalog, other) for other in s.sizes_from}
             outs.append(r.run(ds, s, joined))
         else:
             outs.append(r.run(ds, s))
@@ -79,6 +79,12 @@ def reduce_sweep(catalog, name: str) -> dict[str, Any]:
     red.attrs.setdefault("method", json.dumps(outs[0]["json"].get("method", {})))
     catalog.write_reduction(name, red)
     return out
+
+
+def _version(catalog, name: str) -> list[str]:
+    """What a joined sweep's result depends on: its specification and its ``[reduce]`` settings."""
+    attrs = catalog.attrs(name)
+    return [attrs.get("spec_hash", ""), attrs.get("reduce_settings", "{}")]
 
 
 def _own_result(catalog, name: str, other: str, recipe: Recipe) -> dict[str, Any]:
@@ -112,7 +118,7 @@ def stored_result(catalog, name: str) -> dict[str, Any] | None:
         return None
     if "settings" in red.attrs and json.loads(red.attrs["settings"]) != json.loads(attrs.get("reduce_settings", "{}")):
         return None
-    for other, h in json.loads(red.attrs.get("joined", "{}")).items():
-        if not catalog.has(other) or catalog.attrs(other).get("spec_hash", "") != h:
+    for other, v in json.loads(red.attrs.get("joined", "{}")).items():
+        if not catalog.has(other) or _version(catalog, other) != v:
             return None
     return json.loads(red.attrs["result"])

@@ -263,7 +263,12 @@ def test_sizes_from_joins_other_sweeps_sizes_into_the_extrapolation(tmp_path, cl
     comp = companion_results(cat, "elsewhere", ("hopfield_tc",))
     assert [c["sweep"] for c in _tc_companions({"companions": comp})] == ["tc_big", "tc_small"]
 
-    # a joined sweep replaced by another version makes the stored reduction stale
+    # new [reduce] settings of a joined sweep (its T_c per size may change) make the stored reduction stale
+    run_workflow(_small_tc_workflow("tc_small", [24, 36], "n_draws = 50"), cat, client, progress=False)
+    assert stored_result(cat, "tc_big") is None
+    reduce_sweep(cat, "tc_big")
+    assert stored_result(cat, "tc_big") is not None
+    # and so does a joined sweep replaced by another version
     run_workflow(_small_tc_workflow("tc_small", [24, 30]), cat, client, progress=False, overwrite=True)
     assert stored_result(cat, "tc_big") is None
 
