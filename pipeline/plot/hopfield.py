@@ -87,8 +87,11 @@ def plot_hopfield(ds, result: dict[str, Any] | None, outdir: Path) -> list[str]:
     title = "Hopfield model: Monte Carlo boundaries on the replica-symmetric (AGS) phase diagram"
     tc = _tc_companions(result)
     if tc:
-        title += (f"\n$T_c(\\alpha)$ measured by thermodynamic integration on restricted branches (sweep "
-                  f"{tc[0]['sweep']!r}); the green line is AGS theory")
+        from pipeline.plot.hopfield_tc import tc_sizes
+
+        Ns = tc_sizes(tc[0]["result"])
+        title += ("\n$T_c(\\alpha)$ measured by thermodynamic integration on restricted branches (the green line is "
+                  f"AGS theory):\nsweep {tc[0]['sweep']!r}, N = {Ns[0]} ... {Ns[-1]}")
     elif result:
         title += "\nthe R / SG+R line $T_c(\\alpha)$ is drawn from AGS theory (run workflows/hopfield_tc.toml to measure it)"
     ax.set_title(title, fontsize=10)
