@@ -46,7 +46,7 @@ MaxMemoryOpt = Annotated[str | None, typer.Option("--max-memory", help="refuse a
                                                   "memory: bytes, or e.g. 16GiB (default: half this "
                                                   "machine's)")]
 MaxCostOpt = Annotated[str | None, typer.Option("--max-cost", help="refuse a sweep of a higher total cost, "
-                                                "in the models' cost units (~attempted flips; default 1e15)")]
+                                                "in the models' work units (attempted flips weighted by their cost; default 1e15)")]
 
 
 def _limits(max_points: str | int | None = None, max_memory: str | int | None = None,
@@ -85,6 +85,7 @@ def validate(workflow: Annotated[Path, typer.Argument(help="workflow TOML file")
              max_points: MaxPointsOpt = None, max_memory: MaxMemoryOpt = None,
              max_cost: MaxCostOpt = None) -> None:
     """Check a workflow file without running it (also against the limits on grid size, memory and cost)."""
+    from pipeline.run.plan import duration
     from pipeline.spec.limits import estimate, sci
     from pipeline.spec.workflow import load_workflow
 
@@ -96,7 +97,8 @@ def validate(workflow: Annotated[Path, typer.Argument(help="workflow TOML file")
     est = estimate(wf)
     typer.echo(f"{workflow}: ok — sweep {wf.name!r}, model {wf.model}, {wf.n_points} points ({shape}), "
                f"{wf.sampler.algorithm}, {wf.sampler.thermalize}+{wf.sampler.sweeps} sweeps; ~{sci(est.cost)} "
-               f"flips, ~{sci(est.memory)} bytes per sample")
+               f"work units (~{duration(est.cost / wf.model_def.work_per_second)} of one core), "
+               f"~{sci(est.memory)} bytes per sample")
 
 
 @app.command()

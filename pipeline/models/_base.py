@@ -283,6 +283,9 @@ class Model:
         an array observable's series has shape (n_meas, len(coordinate)).
     cost : callable
         ``cost(coords, sampler)``: relative work of a point (used to size tasks).
+    work_per_second : float
+        Units of ``cost`` one core gets through per second, measured on the model's shipped workflows
+        (2-core Zen 5 EPYC, whole runs: within about 2x across them); the plan's time estimate.
     convergence : tuple of str
         Observables whose first and second halves must agree for the ``converged`` flag.
     exact, theory : callable, optional
@@ -341,6 +344,7 @@ class Model:
     windows: tuple[str, ...] = ()
     constraints: Callable[[Mapping[str, tuple]], list[tuple[str, Any, str]]] | None = None
     memory: Callable[[Coords, Any, int], Mapping[str, float]] | None = None
+    work_per_second: float = 1e8
 
     @property
     def outer_params(self) -> tuple[Param, ...]:

@@ -244,6 +244,7 @@ MODEL = Model(
     series=series,
     flips=FLIPS,
     cost=cost,
+    work_per_second=7e7,  # curie_weiss_fss: 2.9e10 in ~420 core-s (Zen 5 EPYC)
     convergence=("m_abs", "energy"),
     exact=exact,
     theory=theory,

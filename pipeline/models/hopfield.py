@@ -709,6 +709,7 @@ MODEL = Model(
     flips=FLIPS,
     replicas=2,
     cost=cost,
+    work_per_second=1.1e10,  # hopfield_phase_diagram: 7.9e12 in 750 core-s; _full: 7.2e13 in 5840 core-s (Zen 5 EPYC)
     constraints=constraints,
     convergence=("m", "energy"),
     exact=exact,

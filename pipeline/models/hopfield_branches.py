@@ -277,6 +277,7 @@ MODEL = Model(
     replicas=branches,
     min_N=4,
     cost=cost,
+    work_per_second=3.5e9,  # hopfield_tc: 1.05e13 in 4090 core-s; N = 1600 / 3200 at alpha = 0.015: 3.6e9, 4.6e9 per s (Zen 5 EPYC)
     convergence=("energy_nr",),
     windows=("energy_nr",),
     reductions=("hopfield_tc",),

@@ -363,6 +363,7 @@ MODEL = Model(
     replicas=1,
     min_N=3,
     cost=cost,
+    work_per_second=1.9e9,  # perceptron_learning: 5.7e11 in ~300 core-s (Zen 5 EPYC)
     convergence=("train_error", "R"),
     exact=exact,
     reductions=("learning_curves",),

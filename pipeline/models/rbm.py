@@ -448,6 +448,7 @@ MODEL = Model(
     replicas=2,
     min_N=2,
     cost=cost,
+    work_per_second=5.7e8,  # rbm_hopfield: 4.1e11 in ~720 core-s (Zen 5 EPYC)
     convergence=("energy", "q2"),
     exact=exact,
     reductions=("rbm_retrieval",),

@@ -334,6 +334,7 @@ MODEL = Model(
     replicas=2,
     min_N=4,
     cost=cost,
+    work_per_second=3e9,  # sk_spin_glass: 1.7e12 in ~770 core-s; _full: 2.9e13 in ~7600 core-s (Zen 5 EPYC)
     convergence=("energy", "q2"),
     exact=exact,
     reductions=("sk_spin_glass",),

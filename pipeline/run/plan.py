@@ -42,16 +42,17 @@ def plan(wf: Workflow, catalog: Catalog, settings: ClusterSettings) -> str:
     model = wf.model_def
     cost = sum(model.cost(coords_of(wf, i), wf.sampler) for _, pts in units for i in pts)
     n_pending = sum(len(pts) for _, pts in units)
-    core_s = (cost + POINT_OVERHEAD * n_pending) / FLIPS_PER_CORE_SECOND
+    core_s = cost / model.work_per_second + POINT_OVERHEAD * n_pending / FLIPS_PER_CORE_SECOND
     target = {"local": f"local cluster, {workers} worker processes on {settings.host}",
               "scheduler": f"existing scheduler {settings.address or settings.scheduler_file}"}.get(
         settings.kind, f"{settings.kind} via dask-jobqueue: {workers} workers "
                        f"({settings.adaptive_maximum or settings.jobs} jobs x {settings.cores} cores)")
     lines = [f"sweep {wf.name!r} (model {wf.model}, {wf.sampler.algorithm}) into {catalog.path} ({note})",
              f"  points: {wf.n_points} in all, {n_pending} to run, in {len(tasks)} tasks",
-             f"  cost: {cost:.3g} attempted flips, ~{_dur(core_s)} of one core "
-             f"(~{_dur(core_s / max(workers, 1))} on {workers} workers, at ~{FLIPS_PER_CORE_SECOND:.0e} flips/s "
-             "per core; `spinsweep bench` measures yours)",
+             f"  cost: {cost:.3g} work units, ~{duration(core_s)} of one core "
+             f"(~{duration(core_s / max(workers, 1))} on {workers} workers, at the {wf.model} runs' ~"
+             f"{model.work_per_second:.1e} units/s per core on a Zen 5 EPYC; `spinsweep bench` times the kernel "
+             "on yours)",
              f"  cluster: {target}"]
     if settings.batch:
         from pipeline.run.jobqueue import job_script
@@ -61,7 +62,8 @@ def plan(wf: Workflow, catalog: Catalog, settings: ClusterSettings) -> str:
     return "\n".join(lines)
 
 
-def _dur(s: float) -> str:
+def duration(s: float) -> str:
+    """Seconds as a short duration: "45 s", "12 min", "3.5 h"."""
     if s < 120:
         return f"{s:.0f} s"
     if s < 7200:

@@ -28,7 +28,8 @@ DEFAULT_MAX_POINTS = 10_000_000
 """Grid points (of the product grid, which the catalog stores whole): 10⁷."""
 DEFAULT_MAX_COST = 1e15
 """Work of a whole sweep in the models' cost units (attempted flips, weighted by their cost): 10¹⁵ is
-~10⁷ core-seconds at ~10⁸ flips/s, days on a cluster of a hundred cores."""
+10⁵-10⁷ core-seconds at the models' measured 10⁸-10¹⁰ units/s (``Model.work_per_second``), up to days on a
+cluster of a hundred cores."""
 FALLBACK_MEMORY = 16 * 2**30
 """Physical memory assumed where the operating system does not tell (``os.sysconf``)."""
 

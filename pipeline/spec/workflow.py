@@ -629,8 +629,8 @@ def _check_resources(wf: Workflow, limits: Limits, p: _Problems) -> None:
     if est.cost > limits.max_cost:
         key = "thermalize" if s.thermalize > s.sweeps else "sweeps"
         points = f"{est.points} point{'s' if est.points != 1 else ''}"
-        p.add("sampler", key, getattr(s, key), f"the sweep would cost ~{sci(est.cost)} flips (the model's "
-              f"cost summed over its {points}), above the limit of {sci(limits.max_cost)} flips (raise it with "
+        p.add("sampler", key, getattr(s, key), f"the sweep would cost ~{sci(est.cost)} work units (the model's "
+              f"cost summed over its {points}), above the limit of {sci(limits.max_cost)} (raise it with "
               "--max-cost)")
 
 

@@ -149,8 +149,8 @@ HOSTILE = [
     ("sweeps-1e18", edit("sweeps = 100", "sweeps = 1000000000000000000"), (),
      "[sampler] sweeps = 1000000000000000000: one sample at N = 8 keeps 1000000000000000000 measurements"),
     ("thermalize-1e15", edit("thermalize = 10", "thermalize = 1000000000000000"), (),
-     "[sampler] thermalize = 1000000000000000: the sweep would cost ~8.0e15 flips"),
-    ("cost-over-max-cost", text(TINY), ("--max-cost", "100"), "above the limit of 1.0e2 flips"),
+     "[sampler] thermalize = 1000000000000000: the sweep would cost ~8.0e15 work units"),
+    ("cost-over-max-cost", text(TINY), ("--max-cost", "100"), "above the limit of 1.0e2 "),
     ("memory-over-max-memory", text(TINY), ("--max-memory", "1KiB"), "above the limit of 1.0e3 bytes"),
     ("binary-file", raw(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "x.bin"), (),
      "x.bin': not UTF-8 text (byte 0x89 at offset 0)"),
@@ -255,7 +255,7 @@ def test_valid_workflow_reports_its_estimates(tmp_path):
     path = text(TINY)(tmp_path)
     r = invoke("validate", path, "--max-points", "1e3", "--max-memory", "16GiB", "--max-cost", "1e12")
     assert r.exit_code == 0, r.output
-    assert "ok" in r.stdout and "~8.8e2 flips" in r.stdout and "bytes per sample" in r.stdout
+    assert "ok" in r.stdout and "~8.8e2 work units" in r.stdout and "bytes per sample" in r.stdout
 
 
 def test_limits_from_the_command_line():
