@@ -12,8 +12,8 @@ from pipeline.spec.workflow import Workflow
 from pipeline.store.catalog import Catalog
 
 FLIPS_PER_CORE_SECOND = 1e8
-"""Rough single-core speed for the time estimate (``spinsweep bench`` measures the real one: 1-4e8
-attempted flips/s for the dense kernels on a 2024 x86 core)."""
+"""Flip-equivalents per core-second of the per-point overhead (:data:`POINT_OVERHEAD`); the models' own work
+is timed at their ``work_per_second``."""
 
 
 def plan(wf: Workflow, catalog: Catalog, settings: ClusterSettings) -> str:
