@@ -48,10 +48,7 @@ def reduce_sweep(catalog, name: str) -> dict[str, Any]:
     if not names:
         raise ReductionError(f"sweep {name!r} declares no reduction")
     recipes = [get_recipe(n) for n in names]
-    done, req = catalog.done_mask(name), catalog.requested_mask(name)
-    if not done[req].all():
-        raise ReductionError(f"sweep {name!r} is incomplete: {int(done[req].sum())}/{int(req.sum())} points "
-                             "done; run the workflow again to finish it")
+    _require_complete(catalog, name, f"sweep {name!r}", "the workflow")
     attrs = catalog.attrs(name)
     settings = json.loads(attrs.get("reduce_settings", "{}"))
     parsed = [parse_settings(r, settings, names) for r in recipes]
@@ -81,6 +78,15 @@ def reduce_sweep(catalog, name: str) -> dict[str, Any]:
     return out
 
 
+def _require_complete(catalog, name: str, what: str, workflow: str) -> None:
+    """:class:`ReductionError` ``WHAT is incomplete: k/n points done; run WORKFLOW again ...`` unless every
+    requested point of sweep ``name`` is done."""
+    done, req = catalog.done_mask(name), catalog.requested_mask(name)
+    if not done[req].all():
+        raise ReductionError(f"{what} is incomplete: {int(done[req].sum())}/{int(req.sum())} points done; run "
+                             f"{workflow} again to finish it")
+
+
 def _version(catalog, name: str) -> list[str]:
     """What a joined sweep's result depends on: its specification and its ``[reduce]`` settings."""
     attrs = catalog.attrs(name)
@@ -97,14 +103,12 @@ def _own_result(catalog, name: str, other: str, recipe: Recipe) -> dict[str, Any
         raise ReductionError(f"{where}: no sweep {other!r} in the catalog {catalog.path} (it holds: "
                              f"{', '.join(catalog.names()) or 'none'}); run that workflow into this catalog, or rerun "
                              f"{name!r}'s with --set 'reduce.sizes_from=[]' to reduce it alone")
-    if recipe.name not in recipe_names(catalog, other):
+    names = recipe_names(catalog, other)
+    if recipe.name not in names:
         raise ReductionError(f"{where}: sweep {other!r} is not reduced by {recipe.name!r}")
-    done, req = catalog.done_mask(other), catalog.requested_mask(other)
-    if not done[req].all():
-        raise ReductionError(f"{where}: sweep {other!r} is incomplete: {int(done[req].sum())}/{int(req.sum())} "
-                             "points done; run its workflow again to finish it")
+    _require_complete(catalog, other, f"{where}: sweep {other!r}", "its workflow")
     attrs = catalog.attrs(other)
-    s = parse_settings(recipe, json.loads(attrs.get("reduce_settings", "{}")), recipe_names(catalog, other))
+    s = parse_settings(recipe, json.loads(attrs.get("reduce_settings", "{}")), names)
     return recipe.run(catalog.open(other).load(), s.model_copy(update={"sizes_from": []}))["json"]
 
 

@@ -231,7 +231,7 @@ def _forms_fit(N, y, err, forms) -> dict[str, Any] | None:
     return extrapolate_forms(N, y, err, forms=usable, what="T_c extrapolation", quantity="T_c")
 
 
-def _per_size(ds: xr.Dataset, s: Mapping[str, Any], theta: float) -> list[dict[str, Any]]:
+def _per_size(ds: xr.Dataset, s: Mapping[str, Any], theta: float, sweep: str) -> list[dict[str, Any]]:
     """{alpha, per_size} for every load of the sweep that has a size with >= 2 finished, crossing samples."""
     from pipeline.theory.hopfield_exact import threshold_count
 
@@ -242,7 +242,6 @@ def _per_size(ds: xr.Dataset, s: Mapping[str, Any], theta: float) -> list[dict[s
     if beta.size < 3:
         raise ReductionError(f"hopfield_tc: T = {Ts.tolist()}: expected a ladder of at least 3 temperatures")
     done = ds["done"].values.astype(bool)
-    sweep = str(ds.attrs.get("spinsweep_sweep", ""))
     out = []
     for a in ds["alpha"].values:
         per_size = []
@@ -340,7 +339,8 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
             raise ReductionError(f"hopfield_tc needs a hopfield_branches sweep with dimension {d!r}; got dims "
                                  f"{list(ds.dims)}")
     theta = _threshold(ds)
-    loads = _join(_per_size(ds, s, theta), joined, theta, str(ds.attrs.get("spinsweep_sweep", "")))
+    sweep = str(ds.attrs.get("spinsweep_sweep", ""))
+    loads = _join(_per_size(ds, s, theta, sweep), joined, theta, sweep)
     out = []
     for load in loads:
         a, per_size = load["alpha"], load["per_size"]

@@ -66,17 +66,20 @@ class Recipe:
         ``run(ds, settings) -> {"json": dict, "text": str, "dataset": xarray.Dataset}``: the sweep (every
         point done) and the parsed settings give the JSON-ready result, a readable summary and a small
         dataset to store beside the sweep.
-    joins : bool
-        Whether results of other sweeps join this one's: its settings then have ``sizes_from`` (names of
-        other sweeps of the catalog reduced by the same recipe), and ``run`` takes a third argument, the
-        list of (name, that sweep's own result) (see :func:`pipeline.reduce.reduce_sweep`).
+        A recipe whose settings have ``sizes_from`` (names of other sweeps of the catalog reduced by the
+        same recipe: :attr:`joins`) takes a third argument, the list of (name, that sweep's own result)
+        (see :func:`pipeline.reduce.reduce_sweep`).
     """
 
     name: str
     doc: str
     settings: type[BaseModel]
     run: Callable[..., dict[str, Any]]
-    joins: bool = False
+
+    @property
+    def joins(self) -> bool:
+        """Whether results of other sweeps join this one's (its settings have ``sizes_from``)."""
+        return "sizes_from" in self.settings.model_fields
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -150,7 +153,6 @@ RECIPES: dict[str, Recipe] = {
                  "over samples and the N -> inf extrapolation (over the sizes of the sweeps in sizes_from too)."),
             settings=HopfieldTcSettings,
             run=_run_hopfield_tc,
-            joins=True,
         ),
         Recipe(
             name="learning_curves",
