@@ -5,15 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.errors import CatalogError
-from pipeline.run.tasks import POINT_OVERHEAD, make_tasks, pending_units
+from pipeline.run.tasks import make_tasks, pending_units, point_seconds
 from pipeline.spec.cluster import ClusterSettings
 from pipeline.spec.grid import coords_of
 from pipeline.spec.workflow import Workflow
 from pipeline.store.catalog import Catalog
-
-FLIPS_PER_CORE_SECOND = 1e8
-"""Flip-equivalents per core-second of the per-point overhead (:data:`POINT_OVERHEAD`); the models' own work
-is timed at their ``work_per_second``."""
 
 
 def plan(wf: Workflow, catalog: Catalog, settings: ClusterSettings) -> str:
@@ -40,9 +36,10 @@ def plan(wf: Workflow, catalog: Catalog, settings: ClusterSettings) -> str:
     units = pending_units(wf, done)
     tasks = make_tasks(wf, units, workers)
     model = wf.model_def
-    cost = sum(model.cost(coords_of(wf, i), wf.sampler) for _, pts in units for i in pts)
-    n_pending = sum(len(pts) for _, pts in units)
-    core_s = cost / model.work_per_second + POINT_OVERHEAD * n_pending / FLIPS_PER_CORE_SECOND
+    pending = [coords_of(wf, i) for _, pts in units for i in pts]
+    cost = sum(model.cost(c, wf.sampler) for c in pending)
+    n_pending = len(pending)
+    core_s = sum(point_seconds(model, c, wf.sampler) for c in pending)
     target = {"local": f"local cluster, {workers} worker processes on {settings.host}",
               "scheduler": f"existing scheduler {settings.address or settings.scheduler_file}"}.get(
         settings.kind, f"{settings.kind} via dask-jobqueue: {workers} workers "

@@ -6,8 +6,9 @@ and initial condition) for parallel tempering. A ladder is never split: not by t
 subsets (the ladder is the union of the subsets' temperatures), not by resume (a ladder with any point
 missing is rerun whole; its points are the same bit for bit).
 
-A **task** is a list of units in sample order, sized from the model's cost (plus a fixed cost per
-point) so that each takes ~0.2-10 s and there are ~4 per worker when the grid allows. The cut depends only on the workflow and
+A **task** is a list of units in sample order, sized in core-seconds (the model's cost at its measured
+``work_per_second``, plus a fixed time per point) so that each takes ~0.2-10 s and there are ~4 per worker
+when the grid allows. The cut depends only on the workflow and
 the pending set, never on scheduling, and it does not affect results (streams hash coordinates).
 """
 
@@ -17,6 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from pipeline.models import Model
 from pipeline.samplers import get_sampler
 from pipeline.spec.grid import coords_of, iter_indices
 from pipeline.spec.workflow import Workflow
@@ -45,19 +47,26 @@ def pending_units(wf: Workflow, done: np.ndarray) -> list[tuple[Index | None, li
     return [(key, pts) for key, pts in ladders.items() if key in incomplete]
 
 
-POINT_OVERHEAD = 2e5
-"""Fixed cost of one point in flip-equivalents (setting up its chains, summarising its series: ~1 ms),
-added to the model's cost so that tiny points are grouped into tasks big enough to amortise the
-scheduler's per-task overhead (a few ms)."""
-MIN_TASK, MAX_TASK = 5e7, 2e9
-"""Task sizes in flip-equivalents: ~0.2 s to ~10 s of one core."""
+POINT_SECONDS = 2e-3
+"""Fixed core-time of one point (setting up its chains, summarising its series: ~1-2 ms), added to the
+model's work so that tiny points are grouped into tasks big enough to amortise the scheduler's per-task
+overhead (a few ms)."""
+MIN_TASK, MAX_TASK = 0.2, 10.0
+"""Task sizes in core-seconds."""
+
+
+def point_seconds(model: Model, coords: dict, sampler) -> float:
+    """Expected core-seconds of one point: its cost at the model's ``work_per_second`` plus
+    :data:`POINT_SECONDS` (the rate is the one measured on the shipped workflows; a slower CPU scales every
+    point alike, so the cut into tasks stays balanced)."""
+    return model.cost(coords, sampler) / model.work_per_second + POINT_SECONDS
 
 
 def make_tasks(wf: Workflow, units: list[tuple[Index | None, list[Index]]], n_workers: int) -> list[list]:
     """Cut ``units`` into tasks: lists of ``(ladder index or None, [(point index, coords), ...])``.
 
     Units are taken in sample order (N, numeric parameters, seed), so the units of a task mostly share
-    their disorder sample, and cut into tasks of about ``total / (4 × workers)`` work, between
+    their disorder sample, and cut into tasks of about ``total / (4 × workers)`` core-seconds, between
     :data:`MIN_TASK` and :data:`MAX_TASK` (so ~4 tasks per worker where the grid allows, and the
     scheduler's overhead stays below ~1 % of the compute); ``run.points_per_task`` overrides the
     automatic size (in points, rounded up to whole units).
@@ -65,8 +74,7 @@ def make_tasks(wf: Workflow, units: list[tuple[Index | None, list[Index]]], n_wo
     model = wf.model_def
     if not units:
         return []
-    costs = np.array([sum(model.cost(coords_of(wf, i), wf.sampler) + POINT_OVERHEAD for i in pts)
-                      for _, pts in units])
+    costs = np.array([sum(point_seconds(model, coords_of(wf, i), wf.sampler) for i in pts) for _, pts in units])
     t_axis = model.dims.index("T")
 
     def sample_key(pts):  # N, outer params, seed: the points that share quenched disorder

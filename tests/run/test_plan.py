@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.models import available, get_model
 from pipeline.run.plan import duration, plan
-from pipeline.run.tasks import POINT_OVERHEAD
+from pipeline.run.tasks import POINT_SECONDS
 from pipeline.spec.cluster import ClusterSettings
 from pipeline.spec.limits import estimate
 from pipeline.spec.workflow import load_workflow
@@ -28,6 +28,6 @@ def test_plan_divides_the_cost_by_the_models_rate(tmp_path, name):
     text = plan(wf, Catalog(tmp_path / "none.zarr"), ClusterSettings(kind="local", workers=2))
     cost = estimate(wf).cost
     assert f"cost: {cost:.3g} work units" in text
-    core_s = cost / wf.model_def.work_per_second + POINT_OVERHEAD * wf.n_points / 1e8
+    core_s = cost / wf.model_def.work_per_second + POINT_SECONDS * wf.n_points
     assert f"~{duration(core_s)} of one core" in text and f"~{duration(core_s / 2)} on 2 workers" in text
     assert not (tmp_path / "none.zarr").exists()  # a plan writes nothing
