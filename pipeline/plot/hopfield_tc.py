@@ -31,41 +31,56 @@ def draw_tc_points(ax, result: dict[str, Any], label_prefix: str = "", colors: d
                     color="darkgreen", ms=7, zorder=8, label=rf"{label_prefix}$T_c$ (TI), $N\to\infty$ fit")
 
 
+def _draw_vs_inverse_N(ax, entries: list[dict[str, Any]], typical: bool) -> None:
+    """One load per colour: the per-size values against 1/N (open: left out of the fits), the fits, their
+    mean at 1/N = 0 and the AGS RS value; ``typical``: the typical-basin T_c instead of T_c."""
+    acol = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(entries), 1)))
+    for c, e in zip(acol, entries, strict=True):
+        fit = e.get("typical", {}) if typical else e
+        per = [(p["N"], p.get("typical", {}) if typical else p) for p in e["per_size"]]
+        per = [(N, v) for N, v in per if np.isfinite(v.get("value", np.nan))]
+        if not per:
+            continue
+        fit_N = np.array(fit.get("fit_sizes") or [N for N, _ in per], float)
+        for fitted in (True, False):
+            ps = [(N, v) for N, v in per if (N in fit_N) == fitted]
+            if ps:
+                ax.errorbar([1.0 / N for N, _ in ps], [v["value"] for _, v in ps],
+                            yerr=[np.hypot(v["err"], v["err_sys"]) for _, v in ps], fmt="o" if typical else "s",
+                            color=c, ms=5, mfc=c if fitted else "white",
+                            label=rf"$\alpha = {e['alpha']:g}$" if fitted else None)
+        x = np.linspace(0.0, 1.05 / (fit_N.min() if fit_N.size else min(N for N, _ in per)), 100)
+        for k, f in enumerate(fit.get("forms", {}).values()):
+            y = f["value"] + sum(a * (1.0 / x[1:]) ** (-q) for a, q in zip(f["coef"], f["powers"], strict=True))
+            ax.plot(x[1:], y, color=c, lw=1, ls=("-", "--", ":")[k % 3])
+            ax.plot([0.0], [f["value"]], "o", color=c, ms=3)
+        if np.isfinite(fit.get("value", np.nan)):
+            ax.errorbar([0.0], [fit["value"]], yerr=[fit["err"]], fmt="D", color=c, ms=6, mec="k", zorder=6)
+        ax.plot([0.0], [e["theory"]], "*", color=c, ms=13, mec="k", zorder=7)
+    ax.plot([], [], "*", color="grey", mec="k", ms=11, label="AGS RS $T_c$ at $1/N = 0$")
+    for k, name in enumerate(entries[0].get("forms", {})):
+        ax.plot([], [], color="grey", lw=1, ls=("-", "--", ":")[k % 3], label=f"fit $+ a\\,${name}")
+    ax.plot([], [], "D", color="grey", mec="k", ms=6, label="mean of the fits")
+    ax.plot([], [], "o" if typical else "s", color="grey", mfc="white", ms=5, label="size left out of the fits")
+    ax.set_xlim(left=-0.0004)
+    ax.legend(fontsize=8)
+
+
 def plot_hopfield_tc(ds, result: dict[str, Any] | None, outdir: Path) -> list[str]:
-    """Write hopfield_tc.png: T_c(α, N) vs 1/N, (ln Z_R − ln Z_nR)/N vs T, and T_c on the (α, T) plane."""
+    """Write hopfield_tc.png: T_c(α, N) and the typical-basin T_c vs 1/N, (ln Z_R − ln Z_nR)/N vs T, and
+    T_c on the (α, T) plane."""
     from pipeline.theory.hopfield_rs import phase_lines
 
     if not result or not result.get("T_c"):
         return []
     entries = result["T_c"]
-    fig, axs = plt.subplots(1, 3, figsize=(17.0, 5.0))
-    ax = axs[0]
-    acol = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(entries), 1)))
-    for c, e in zip(acol, entries, strict=True):
-        Ns = np.array([p["N"] for p in e["per_size"]], float)
-        fit_N = np.array(e.get("fit_sizes") or Ns, float)
-        for fitted in (True, False):
-            ps = [p for p in e["per_size"] if (p["N"] in fit_N) == fitted]
-            if ps:
-                ax.errorbar([1.0 / p["N"] for p in ps], [p["value"] for p in ps],
-                            yerr=[np.hypot(p["err"], p["err_sys"]) for p in ps], fmt="s", color=c, ms=5,
-                            mfc=c if fitted else "white", label=rf"$\alpha = {e['alpha']:g}$" if fitted else None)
-        x = np.linspace(0.0, 1.05 / fit_N.min(), 100)
-        for k, f in enumerate(e.get("forms", {}).values()):
-            y = f["value"] + sum(a * (1.0 / x[1:]) ** (-p) for a, p in zip(f["coef"], f["powers"], strict=True))
-            ax.plot(x[1:], y, color=c, lw=1, ls=("-", "--", ":")[k % 3])
-            ax.plot([0.0], [f["value"]], "o", color=c, ms=3)
-        if np.isfinite(e.get("value", np.nan)):
-            ax.errorbar([0.0], [e["value"]], yerr=[e["err"]], fmt="D", color=c, ms=6, mec="k", zorder=6)
-        ax.plot([0.0], [e["theory"]], "*", color=c, ms=13, mec="k", zorder=7)
-    ax.plot([], [], "*", color="grey", mec="k", ms=11, label="AGS RS $T_c$ at $1/N = 0$")
-    for k, name in enumerate(entries[0].get("forms", {})):
-        ax.plot([], [], color="grey", lw=1, ls=("-", "--", ":")[k % 3], label=f"fit $T_c + a\\,${name}")
-    ax.plot([], [], "D", color="grey", mec="k", ms=6, label="mean of the fits")
-    ax.plot([], [], "s", color="grey", mfc="white", ms=5, label="size left out of the fits")
-    ax.set(xlabel="$1/N$", ylabel="$T_c(\\alpha, N)$", title="T_c per size (mean over samples) and N -> inf fits")
-    ax.set_xlim(left=-0.0004)
-    ax.legend(fontsize=8)
+    fig, grid = plt.subplots(2, 2, figsize=(13.5, 10.0))
+    axs = [grid[0, 0], grid[1, 0], grid[1, 1], grid[0, 1]]
+    _draw_vs_inverse_N(axs[0], entries, typical=False)
+    axs[0].set(xlabel="$1/N$", ylabel="$T_c(\\alpha, N)$", title="T_c per size (mean over samples), N -> inf fits")
+    _draw_vs_inverse_N(axs[3], entries, typical=True)
+    axs[3].set(xlabel="$1/N$", ylabel="typical-basin $T_c(\\alpha, N)$",
+               title="typical basin <ln Z_mu> vs nR: the same limit, no best-of-2P drift")
     ax = axs[1]
     e = entries[len(entries) // 2]
     col = size_colors([p["N"] for p in e["per_size"]])

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -61,6 +61,9 @@ class HopfieldTcSettings(Settings):
         ["N^-1", "N^-1/2"], description="finite-size forms of the N -> inf extrapolation of T_c(N)")
     min_N: Annotated[int, Field(strict=True, ge=0)] = Field(
         0, description="smallest size in the N -> inf fits (every size is still reported per size)")
+    typical_min_N: Annotated[int, Field(strict=True, ge=0)] | None = Field(
+        None, description="smallest size in the typical-basin T_c's N -> inf fits (default: min_N); its own "
+                          "corrections, from the non-retrieval branch, die out faster than T_c's")
     n_draws: Count = Field(200, description="Gaussian redraws of the node energies for a sample's error")
     boot_seed: Seed = Field(0, description="seed of the redraws")
     sizes_from: Annotated[list[SweepName], AfterValidator(_distinct)] = Field(
@@ -176,13 +179,18 @@ def crossing(beta, D, dD) -> float:
     return 0.5 * (lo + hi)
 
 
-def _tc_of(beta, H, V, H_min, log_g_nr, rule="hermite", anchor=0.5, H0_nr=0.0) -> tuple[float, np.ndarray]:
+def _tc_of(beta, H, V, H_min, log_g_nr, rule="hermite", anchor=0.5, H0_nr=0.0,
+           basins="all") -> tuple[float, np.ndarray]:
+    """(T_c, D at the nodes); ``basins="typical"``: the crossing of ln Z_nR with the typical basin's
+    ⟨ln Z_μ⟩_μ instead of ln Z_R (see :func:`sample_tc`)."""
     lz_nr, lz_b = branch_log_z(beta, H, V, H_min, log_g_nr, rule=rule, anchor=anchor, H0_nr=H0_nr)
-    lz_r = math.log(2.0) + logsumexp(lz_b, axis=0)
-    w = np.exp(lz_b - logsumexp(lz_b, axis=0))
+    if basins == "typical":
+        lz_r, h_r = lz_b.mean(axis=0), H[1:].mean(axis=0)
+    else:
+        lz_r = math.log(2.0) + logsumexp(lz_b, axis=0)
+        h_r = (np.exp(lz_b - logsumexp(lz_b, axis=0)) * H[1:]).sum(axis=0)
     D = lz_r - lz_nr
-    dD = H[0] - (w * H[1:]).sum(axis=0)  # d ln Z/dβ = −⟨H⟩
-    bc = crossing(beta, D, dD)
+    bc = crossing(beta, D, H[0] - h_r)  # d ln Z/dβ = −⟨H⟩
     return (1.0 / bc if np.isfinite(bc) and bc > 0 else math.nan), D
 
 
@@ -193,24 +201,49 @@ def sample_tc(beta, H, H_err, V, H_min, log_g_nr: float, *, n_draws: int = 200,
     |T_c(half) − T_c(full)|/15 estimates the full grid's, Richardson; the trapezoid value is reported too)
     and the anchor (entropy at 0 and at 1 × β_K(⟨H⟩ − H_min)).
 
+    The **typical-basin** T_c is where ln Z_nR crosses ⟨ln Z_μ⟩_μ, the mean over the sample's basins (the
+    self-averaging free energy of one retrieval state, what the replica theory computes). It has the same
+    N → ∞ limit as T_c: ln Z_R − ⟨ln Z_μ⟩ lies between ln 2 and ln 2P + max_μ ln Z_μ − ⟨ln Z_μ⟩, and the
+    basins' spread of ln Z_μ grows as √N (``spread``, measured), so the difference per spin vanishes as
+    ~√(ln P / N). That extreme-value term, the best of 2P basins beating the typical one, is the leading
+    finite-size drift of T_c(N); the typical-basin value does not carry it.
+
     Returns ``value``, ``err``, ``half_grid``, ``err_grid``, ``trapezoid``, ``anchor_lo``, ``anchor_hi``,
-    ``D`` (ln Z_R − ln Z_nR at the nodes), ``crossed`` (share of the redraws with a crossing)."""
+    ``D`` (ln Z_R − ln Z_nR at the nodes), ``crossed`` (share of the redraws with a crossing),
+    ``typical``, ``typical_err``, ``typical_sys`` (grid ⊕ anchor, as for T_c), ``spread`` (the standard
+    deviation of ln Z_μ over the basins at the node nearest T_c) and the branches' ``log_z_nr`` (n,) and
+    ``log_z_basin`` (P, n)."""
     rng = rng or np.random.default_rng(0)
     beta = np.asarray(beta, float)
     H = np.asarray(H, float)
     V = np.asarray(V, float)
     value, D = _tc_of(beta, H, V, H_min, log_g_nr)
-    draws = np.array([_tc_of(beta, H + rng.standard_normal(H.shape) * H_err, V, H_min, log_g_nr)[0]
-                      for _ in range(n_draws)])
-    ok = np.isfinite(draws)
+    typical = _tc_of(beta, H, V, H_min, log_g_nr, basins="typical")[0]
+    draws, typ_draws = [], []
+    for _ in range(n_draws):
+        Hd = H + rng.standard_normal(H.shape) * H_err
+        draws.append(_tc_of(beta, Hd, V, H_min, log_g_nr)[0])
+        typ_draws.append(_tc_of(beta, Hd, V, H_min, log_g_nr, basins="typical")[0])
+    draws, typ_draws = np.array(draws), np.array(typ_draws)
+    ok, typ_ok = np.isfinite(draws), np.isfinite(typ_draws)
     half = sorted(set(range(0, beta.size, 2)) | {beta.size - 1})  # every other node, the anchor kept
     t_half = _tc_of(beta[half], H[:, half], V[:, half], H_min, log_g_nr)[0]
+    lz_nr, lz_b = branch_log_z(beta, H, V, H_min, log_g_nr)
+    near = int(np.argmin(np.abs(beta - 1.0 / value))) if np.isfinite(value) else 0
     return {"value": value, "err": float(np.std(draws[ok], ddof=1)) if ok.sum() > 1 else math.nan,
             "half_grid": t_half, "err_grid": abs(t_half - value) / 15.0,
             "trapezoid": _tc_of(beta, H, V, H_min, log_g_nr, rule="trapezoid")[0],
             "anchor_lo": _tc_of(beta, H, V, H_min, log_g_nr, anchor=0.0)[0],
             "anchor_hi": _tc_of(beta, H, V, H_min, log_g_nr, anchor=1.0)[0],
-            "D": D, "crossed": float(ok.mean())}
+            "D": D, "crossed": float(ok.mean()),
+            "typical": typical,
+            "typical_err": float(np.std(typ_draws[typ_ok], ddof=1)) if typ_ok.sum() > 1 else math.nan,
+            "typical_sys": math.hypot(
+                abs(_tc_of(beta[half], H[:, half], V[:, half], H_min, log_g_nr, basins="typical")[0] - typical) / 15.0,
+                0.5 * abs(_tc_of(beta, H, V, H_min, log_g_nr, anchor=1.0, basins="typical")[0]
+                          - _tc_of(beta, H, V, H_min, log_g_nr, anchor=0.0, basins="typical")[0])),
+            "spread": float(np.std(lz_b[:, near])) if lz_b.shape[0] > 1 else 0.0,
+            "log_z_nr": lz_nr, "log_z_basin": lz_b}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -257,6 +290,8 @@ def _per_size(ds: xr.Dataset, s: Mapping[str, Any], theta: float, sweep: str) ->
             lg = log_g_nonretrieval(N_, P, K)
             dn = done[list(ds["N"].values).index(N), list(ds["alpha"].values).index(a)]
             vals, errs, grids, alo, ahi, crossed, Ds = [], [], [], [], [], 0, []
+            typ, typ_sys, spread, f_nr, f_b = [], [], [], [], []
+            j_rs, T_rs = _reference_node(beta, P / N_)
             for k in range(sub.sizes["seed"]):
                 if not dn[:, k].all():
                     continue
@@ -267,11 +302,16 @@ def _per_size(ds: xr.Dataset, s: Mapping[str, Any], theta: float, sweep: str) ->
                 H, H_err, V = N_ * e, N_ * e_err, N_ * N_ * np.maximum(e2 - e * e, 0.0)
                 H_min = N_ * np.nanmin(pt["e_min"].values[:, 1:1 + P], axis=0)
                 r = sample_tc(beta, H, H_err, V, H_min, lg, n_draws=int(s["n_draws"]), rng=rng)
+                f_nr.append(-T_rs * r["log_z_nr"][j_rs] / N_)
+                f_b.append(-T_rs * float(r["log_z_basin"][:, j_rs].mean()) / N_)
                 Ds.append(r["D"] / N_)
                 if not np.isfinite(r["value"]):
                     vals.append(math.nan)
                     continue
                 crossed += 1
+                typ.append(r["typical"])
+                typ_sys.append(r["typical_sys"])
+                spread.append(r["spread"])
                 vals.append(r["value"])
                 errs.append(r["err"])
                 grids.append(r["err_grid"])
@@ -287,12 +327,67 @@ def _per_size(ds: xr.Dataset, s: Mapping[str, Any], theta: float, sweep: str) ->
             per_size.append({"N": N_, "P": P, "value": mean, "err": sem, "err_sys": math.hypot(grid, anch),
                              "err_grid": grid, "err_anchor": anch, "thermal_err": float(np.sqrt(np.mean(np.square(errs)))),
                              "n_samples": len(vals), "n_crossed": crossed, "samples": [float(x) for x in vals],
-                             "sweep": sweep,
+                             "sweep": sweep, "typical": _typical_size(typ, typ_sys), "basin_spread": float(np.mean(spread)),
+                             "vs_rs": _vs_rs(T_rs, P / N_, f_b, f_nr) if j_rs >= 0 else None,
                              "curve": {"T": [float(t) for t in 1.0 / beta], "y": np.mean(Ds, axis=0).tolist(),
                                        "err": (np.std(Ds, axis=0, ddof=1) / math.sqrt(len(Ds))).tolist()}})
         if per_size:
             out.append({"alpha": float(a), "per_size": per_size})
     return out
+
+
+def _reference_node(beta: np.ndarray, alpha: float) -> tuple[int, float]:
+    """The ladder node nearest the AGS RS T_c(alpha): (index, T); (-1, NaN) where RS has no T_c."""
+    from pipeline.theory.hopfield_rs import T_c as T_c_rs
+
+    t = float(T_c_rs(alpha))
+    if not np.isfinite(t):
+        return -1, math.nan
+    j = int(np.argmin(np.abs(1.0 / beta - t)))
+    return j, float(1.0 / beta[j])
+
+
+def _vs_rs(T: float, alpha: float, f_basin: list[float], f_nr: list[float]) -> dict[str, Any]:
+    """The typical basin's and the nR branch's free energy per spin at T against the AGS RS retrieval and
+    spin-glass ones at the sample's alpha = P/N: sample means of the differences and their standard errors."""
+    from pipeline.theory.hopfield_rs import free_energy_rs, retrieval_branch, spin_glass_branch
+
+    def rs(sol):
+        return math.nan if sol is None else free_energy_rs(alpha, T, sol.m, sol.q, sol.r, C=sol.C)
+
+    out: dict[str, Any] = {"T": T, "alpha": alpha}
+    for key, f, ref in (("basin", f_basin, rs(retrieval_branch(alpha, T))),
+                        ("nonretrieval", f_nr, rs(spin_glass_branch(alpha, T)))):
+        d = np.asarray(f) - ref
+        out[key] = {"value": float(d.mean()), "err": float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan}
+    return out
+
+
+def _typical_size(values: list[float], sys: list[float]) -> dict[str, Any]:
+    """The typical-basin T_c(alpha, N) over the samples whose T_c crossed: mean, standard error, systematic."""
+    v = np.array([x for x in values if np.isfinite(x)])
+    if v.size < 2:
+        return {"value": math.nan, "err": math.nan, "err_sys": math.nan, "n_samples": int(v.size)}
+    return {"value": float(v.mean()), "err": float(v.std(ddof=1) / math.sqrt(v.size)),
+            "err_sys": float(np.nanmean(sys)), "n_samples": int(v.size)}
+
+
+def _fit_entry(per_size: list[dict[str, Any]], key: Callable[[dict], Mapping[str, Any]], min_N: int,
+               forms) -> dict[str, Any]:
+    """The N -> inf fit of ``key(p)["value"]`` over the sizes N >= min_N (errors stat (+) sys)."""
+    fitted = [p for p in per_size if p["N"] >= min_N and np.isfinite(key(p).get("value", math.nan))]
+    Ns = np.array([p["N"] for p in fitted], float)
+    y = np.array([key(p)["value"] for p in fitted])
+    dy = np.array([math.hypot(key(p)["err"], key(p)["err_sys"]) for p in fitted])
+    fit = _forms_fit(Ns, y, dy, forms)
+    if fit is None:
+        return {"value": math.nan, "err": math.nan, "err_stat": math.nan, "err_sys": math.nan, "forms": {},
+                "fit_sizes": [int(n) for n in Ns]}
+    return {"value": fit["value"], "err": fit["err"], "err_stat": fit["err_stat"], "err_sys": fit["err_sys"],
+            "forms": {k: {"value": f["value"], "err": f["err"], "chi2": f["chi2"], "dof": f["dof"],
+                          "coef": [float(c) for c in f["coef"]], "powers": [float(q) for q in f["powers"]]}
+                      for k, f in fit["forms"].items()},
+            "fit_sizes": [int(n) for n in Ns]}
 
 
 def _join(own: list[dict[str, Any]], joined: Sequence[tuple[str, Mapping[str, Any]]], theta: float,
@@ -326,10 +421,15 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
     other sizes); their own sizes join this sweep's in each load's extrapolation, and loads only they hold
     are extrapolated too.
 
-    Returns ``T_c``: [{alpha, value, err, err_stat, err_sys, theory, forms, per_size: [{N, value, err,
-    err_sys, n_samples, n_crossed, samples, sweep, curve}]}], ``sizes``, ``sweeps`` (the sweeps the sizes
-    come from), ``threshold`` and ``method``; ``curve`` is the sample mean of (ln Z_R − ln Z_nR)/N over
-    the sweep's ladder ({T, y, err}).
+    Returns ``T_c``: [{alpha, value, err, err_stat, err_sys, theory, forms, fit_sizes, typical, per_size:
+    [{N, value, err, err_sys, n_samples, n_crossed, samples, sweep, curve, typical, basin_spread}]}],
+    ``sizes``, ``sweeps`` (the sweeps the sizes come from), ``threshold`` and ``method``; ``curve`` is the
+    sample mean of (ln Z_R − ln Z_nR)/N over the sweep's ladder ({T, y, err}); ``typical`` the
+    typical-basin T_c (:func:`sample_tc`): per size {value, err, err_sys, n_samples}, per load its N → ∞
+    fit {value, err, forms, fit_sizes}; ``basin_spread`` the sample mean of the standard deviation of
+    ln Z_μ over the basins near T_c; ``vs_rs`` {T, alpha, basin, nonretrieval}: at the node nearest the
+    AGS RS T_c, the typical basin's free energy per spin minus the RS retrieval one and the nR branch's
+    minus the RS spin-glass one ({value, err} over samples): where a T_c away from RS comes from.
     """
     from pipeline.theory.hopfield_rs import T_c as T_c_rs
 
@@ -341,23 +441,14 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
     theta = _threshold(ds)
     sweep = str(ds.attrs.get("spinsweep_sweep", ""))
     loads = _join(_per_size(ds, s, theta, sweep), joined, theta, sweep)
+    typ_min = int(s["min_N"] if s.get("typical_min_N") is None else s["typical_min_N"])
     out = []
     for load in loads:
         a, per_size = load["alpha"], load["per_size"]
-        fitted = [p for p in per_size if p["N"] >= int(s["min_N"])]
-        Ns = np.array([p["N"] for p in fitted], float)
-        y = np.array([p["value"] for p in fitted])
-        dy = np.array([math.hypot(p["err"], p["err_sys"]) for p in fitted])
-        fit = _forms_fit(Ns, y, dy, s["forms"])
-        entry = {"alpha": float(a), "theory": float(T_c_rs(float(a))), "per_size": per_size,
-                 "fit_sizes": [int(n) for n in Ns]}
-        if fit is not None:
-            entry |= {"value": fit["value"], "err": fit["err"], "err_stat": fit["err_stat"], "err_sys": fit["err_sys"],
-                      "forms": {k: {"value": f["value"], "err": f["err"], "chi2": f["chi2"], "dof": f["dof"],
-                                    "coef": [float(c) for c in f["coef"]], "powers": [float(q) for q in f["powers"]]}
-                                for k, f in fit["forms"].items()}}
-        else:
-            entry |= {"value": math.nan, "err": math.nan, "err_stat": math.nan, "err_sys": math.nan, "forms": {}}
+        entry = {"alpha": float(a), "theory": float(T_c_rs(float(a))), "per_size": per_size}
+        entry |= _fit_entry(per_size, lambda p: p, int(s["min_N"]), s["forms"])
+        typ = _fit_entry(per_size, lambda p: p.get("typical", {}), typ_min, s["forms"])
+        entry["typical"] = {k: typ[k] for k in ("value", "err", "forms", "fit_sizes")}
         out.append(entry)
     if not out:
         raise ReductionError("hopfield_tc: no (alpha, N) with at least 2 finished samples whose branches cross")
@@ -368,6 +459,10 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
                        "(ln 2^N less the states above the threshold), basins from the lowest T",
         "anchor": "ln Z_mu(beta_K) = -beta_K H_min + s, s = (1/2) beta_K (<H> - H_min) +- the same",
         "T_c": "lowest-T sign change of ln Z_R - ln Z_nR (cubic Hermite interpolation)",
+        "typical": "the same crossing with the typical basin, <ln Z_mu>_mu over the sample's basins, for ln Z_R: the "
+                   "same N -> inf limit (ln Z_R - <ln Z_mu> < ln 2P + max - mean, the basins' spread of ln Z_mu "
+                   "grows as sqrt N: basin_spread) without the best-of-2P-basins drift; extrapolated alike over N >= "
+                   + str(typ_min),
         "errors": "per sample: Gaussian redraws of the node energies; per (alpha, N): standard error over samples; "
                   "err_sys = grid (|T_c(half grid) - T_c(full)|/15, Richardson for an h^4 rule) (+) anchor half-range, sample means",
         "extrapolation": f"N -> inf: mean of the forms {list(s['forms'])} with a degree of freedom (weighted least "
@@ -382,16 +477,28 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
 def summary_text(res: Mapping[str, Any]) -> str:
     """The result of :func:`reduce_hopfield_tc` as a readable table."""
     lines = [f"Hopfield T_c by thermodynamic integration on restricted branches (threshold {res['threshold']:g})",
-             f"{'alpha':>7s} {'N':>6s} {'T_c':>9s} {'stat':>7s} {'sys':>7s} {'samples':>8s}   RS theory"]
+             f"{'alpha':>7s} {'N':>6s} {'T_c':>9s} {'stat':>7s} {'sys':>7s} {'samples':>8s}   {'typical':>9s} "
+             f"{'stat':>7s} {'spread':>7s}   RS theory"]
     several = len(res.get("sweeps", [])) > 1
     for e in res["T_c"]:
         for p in e["per_size"]:
+            t = p.get("typical", {})
             lines.append(f"{e['alpha']:7.4f} {p['N']:6d} {p['value']:9.4f} {p['err']:7.4f} {p['err_sys']:7.4f} "
-                         f"{p['n_crossed']:>3d}/{p['n_samples']:<4d}   {e['theory']:.4f}"
+                         f"{p['n_crossed']:>3d}/{p['n_samples']:<4d}   {t.get('value', math.nan):9.4f} "
+                         f"{t.get('err', math.nan):7.4f} {p.get('basin_spread', math.nan):7.2f}   {e['theory']:.4f}"
                          + (f"   (sweep {p['sweep']})" if several else ""))
         if np.isfinite(e["value"]):
+            t = e.get("typical", {})
             lines.append(f"{e['alpha']:7.4f} {'inf':>6s} {e['value']:9.4f} {e['err']:7.4f} {'':7s} {'':8s}   "
-                         f"{e['theory']:.4f}")
+                         f"{t.get('value', math.nan):9.4f} {t.get('err', math.nan):7.4f} {'':7s}   {e['theory']:.4f}")
+    rows = [(e["alpha"], p) for e in res["T_c"] for p in e["per_size"] if p.get("vs_rs")]
+    if rows:
+        lines.append("free energy per spin minus AGS RS at the node nearest RS T_c (typical basin - retrieval, "
+                     "nR - spin glass):")
+        for a, p in rows:
+            v = p["vs_rs"]
+            lines.append(f"{a:7.4f} {p['N']:6d}   T = {v['T']:.3f}   basin {v['basin']['value']:+.4f} +- "
+                         f"{v['basin']['err']:.4f}   nR {v['nonretrieval']['value']:+.4f} +- {v['nonretrieval']['err']:.4f}")
     lines += [f"{k}: {v}" for k, v in res["method"].items()]
     return "\n".join(lines)
 

@@ -77,6 +77,29 @@ def test_integration_of_exact_energies_gives_the_exact_free_energies_and_crossin
     assert abs(tc - exact) < 3 * est + 1e-5, (tc - exact, est)
 
 
+def test_typical_basin_crossing_against_enumeration():
+    """The typical-basin T_c (ln Z_nR against the basins' mean ln Z_mu) from the exact energies equals the
+    exact crossing of the enumerated free energies to 1e-3 (the Hermite grid error, as for T_c), lies below
+    T_c (the mean of the basins' ln Z is below ln 2 + ln sum of their Z), and with equal basins it is T_c with
+    ln Z_nR raised by ln 2P exactly (then ln Z_R = ln 2P + ln Z_mu)."""
+    xi, ex, H, V, H0 = _exact_case(N=16, P=3, seed=2)
+    beta = 1.0 / TEMPS
+    typ, _ = _tc_of(beta, H, V, ex["e0_basin"], ex["log_g0_nr"], H0_nr=H0, basins="typical")
+
+    def D(T):
+        e = branch_free_energies(xi, [T])
+        return float(np.mean(e["log_z_basin"][:, 0]) - e["log_z_nr"][0])
+
+    exact = brentq(D, 0.1, 5.0, xtol=1e-10)
+    assert typ == pytest.approx(exact, abs=1e-3)
+    assert typ < _exact_tc(xi) - 0.01  # unequal basins: a visible gap at N = 16
+    same = np.vstack([H[:1], np.repeat(H[1:2], 3, axis=0)]), np.vstack([V[:1], np.repeat(V[1:2], 3, axis=0)])
+    e0 = np.repeat(ex["e0_basin"][:1], 3)
+    t_typ, _ = _tc_of(beta, *same, e0, ex["log_g0_nr"], H0_nr=H0, basins="typical")
+    t_all, _ = _tc_of(beta, *same, e0, ex["log_g0_nr"] + math.log(6.0), H0_nr=H0)
+    assert t_typ == pytest.approx(t_all, abs=1e-12)
+
+
 def test_nonretrieval_count_union_bound():
     """ln g_nR from the binomial union bound against the exact count: a lower bound, close where the excluded
     share is small (N = 20, P = 2: 2P p_K = 0.08, overlap of the excluded sets O(0.08^2))."""
@@ -205,7 +228,15 @@ T = [0.15, 0.2, 0.27, 0.35, 0.45, 0.6, 0.8, 1.05, 1.4, 1.9, 2.5, 3.3, 4.5]\nseed
     assert [p["N"] for p in entry["per_size"]] == [24, 36, 48]
     for p in entry["per_size"]:
         assert 0.3 < p["value"] < 4.5 and p["err"] > 0 and p["n_crossed"] == 4
+        t = p["typical"]  # the typical basin is never more stable than all of them together
+        assert t["n_samples"] == 4 and 0.1 < t["value"] < p["value"] and t["err"] > 0 and p["basin_spread"] > 0
+        assert p["vs_rs"] is None  # alpha = 0.1: beyond the RS T_c line's end (0.051), nothing to compare with
     assert np.isfinite(entry["value"]) and entry["err"] > 0
+    assert np.isfinite(entry["typical"]["value"]) and entry["typical"]["fit_sizes"] == [24, 36, 48]
+    # typical_min_N = 36 leaves two sizes: no degree of freedom, no fit; T_c's own fit is untouched
+    later = reduce_hopfield_tc(ds, {"typical_min_N": 36})["T_c"][0]
+    assert later["value"] == entry["value"] and later["typical"]["fit_sizes"] == [36, 48]
+    assert math.isnan(reduce_hopfield_tc(ds, {"typical_min_N": 36})["T_c"][0]["typical"]["value"])
     # stored through the recipe, it is found by the figures of other sweeps (the phase diagram's companions)
     from pipeline.plot import companion_results, plot_sweep
     from pipeline.reduce import reduce_sweep
