@@ -217,31 +217,33 @@ def sample_tc(beta, H, H_err, V, H_min, log_g_nr: float, *, n_draws: int = 200,
     beta = np.asarray(beta, float)
     H = np.asarray(H, float)
     V = np.asarray(V, float)
+    half = sorted(set(range(0, beta.size, 2)) | {beta.size - 1})  # every other node, the anchor kept
+
+    def tc(h=H, half_grid=False, **kw) -> float:
+        if half_grid:
+            return _tc_of(beta[half], h[:, half], V[:, half], H_min, log_g_nr, **kw)[0]
+        return _tc_of(beta, h, V, H_min, log_g_nr, **kw)[0]
+
     value, D = _tc_of(beta, H, V, H_min, log_g_nr)
-    typical = _tc_of(beta, H, V, H_min, log_g_nr, basins="typical")[0]
+    typical = tc(basins="typical")
     draws, typ_draws = [], []
     for _ in range(n_draws):
         Hd = H + rng.standard_normal(H.shape) * H_err
-        draws.append(_tc_of(beta, Hd, V, H_min, log_g_nr)[0])
-        typ_draws.append(_tc_of(beta, Hd, V, H_min, log_g_nr, basins="typical")[0])
+        draws.append(tc(Hd))
+        typ_draws.append(tc(Hd, basins="typical"))
     draws, typ_draws = np.array(draws), np.array(typ_draws)
     ok, typ_ok = np.isfinite(draws), np.isfinite(typ_draws)
-    half = sorted(set(range(0, beta.size, 2)) | {beta.size - 1})  # every other node, the anchor kept
-    t_half = _tc_of(beta[half], H[:, half], V[:, half], H_min, log_g_nr)[0]
+    t_half = tc(half_grid=True)
     lz_nr, lz_b = branch_log_z(beta, H, V, H_min, log_g_nr)
     near = int(np.argmin(np.abs(beta - 1.0 / value))) if np.isfinite(value) else 0
     return {"value": value, "err": float(np.std(draws[ok], ddof=1)) if ok.sum() > 1 else math.nan,
             "half_grid": t_half, "err_grid": abs(t_half - value) / 15.0,
-            "trapezoid": _tc_of(beta, H, V, H_min, log_g_nr, rule="trapezoid")[0],
-            "anchor_lo": _tc_of(beta, H, V, H_min, log_g_nr, anchor=0.0)[0],
-            "anchor_hi": _tc_of(beta, H, V, H_min, log_g_nr, anchor=1.0)[0],
+            "trapezoid": tc(rule="trapezoid"), "anchor_lo": tc(anchor=0.0), "anchor_hi": tc(anchor=1.0),
             "D": D, "crossed": float(ok.mean()),
             "typical": typical,
             "typical_err": float(np.std(typ_draws[typ_ok], ddof=1)) if typ_ok.sum() > 1 else math.nan,
-            "typical_sys": math.hypot(
-                abs(_tc_of(beta[half], H[:, half], V[:, half], H_min, log_g_nr, basins="typical")[0] - typical) / 15.0,
-                0.5 * abs(_tc_of(beta, H, V, H_min, log_g_nr, anchor=1.0, basins="typical")[0]
-                          - _tc_of(beta, H, V, H_min, log_g_nr, anchor=0.0, basins="typical")[0])),
+            "typical_sys": math.hypot(abs(tc(half_grid=True, basins="typical") - typical) / 15.0,
+                                      0.5 * abs(tc(anchor=1.0, basins="typical") - tc(anchor=0.0, basins="typical"))),
             "spread": float(np.std(lz_b[:, near])) if lz_b.shape[0] > 1 else 0.0,
             "log_z_nr": lz_nr, "log_z_basin": lz_b}
 
