@@ -11,12 +11,10 @@ REGION_STYLE = {"PM": "#f2f2f2", "SG": "#fde0c5", "SG+R": "#cfe3f5", "R": "#a9d5
 
 
 def _tc_companions(result) -> list[dict]:
-    """The hopfield_tc sweeps of the catalog, the one with the most sizes (e.g. one joining the others' sizes
-    by ``sizes_from``) first."""
-    from pipeline.plot.hopfield_tc import tc_sizes
-
+    """The hopfield_tc sweeps of the catalog, the one with the most (alpha, N) points (e.g. one joining the
+    others' sizes by ``sizes_from``) first."""
     comp = (result or {}).get("companions", {}).get("hopfield_tc", [])
-    return sorted(comp, key=lambda c: -len(tc_sizes(c["result"])))
+    return sorted(comp, key=lambda c: -sum(len(e["per_size"]) for e in c["result"].get("T_c", [])))
 
 
 def draw_phase_diagram(ax, result: dict[str, Any] | None, alpha_max: float = 0.21, T_max: float = 1.6) -> None:
