@@ -176,6 +176,7 @@ def test_sigkilled_client_reruns_ladders_whole_and_ends_equal(tmp_path):
     """kill -9 of the client mid-sweep: the rerun recomputes every ladder with a missing point, whole, and
     the arrays equal an uninterrupted run's (ladder outputs included)."""
     path = _pt_workflow(tmp_path, name="ptk", N=200, seeds=8, thermalize=200, sweeps=3000)
+    path.write_text(path.read_text() + "\n[run]\npoints_per_task = 4\n")  # one ladder per task: the kill lands between them
     cli = [sys.executable, "-m", "pipeline", "run", str(path), "--workers", "2", "--no-progress"]
     clean = tmp_path / "clean.zarr"
     subprocess.run(cli, env=dict(os.environ, SPINSWEEP_CATALOG=str(clean)), check=True, capture_output=True)
