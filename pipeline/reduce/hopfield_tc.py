@@ -179,11 +179,9 @@ def crossing(beta, D, dD) -> float:
     return 0.5 * (lo + hi)
 
 
-def _tc_of(beta, H, V, H_min, log_g_nr, rule="hermite", anchor=0.5, H0_nr=0.0,
-           basins="all") -> tuple[float, np.ndarray]:
-    """(T_c, D at the nodes); ``basins="typical"``: the crossing of ln Z_nR with the typical basin's
-    ⟨ln Z_μ⟩_μ instead of ln Z_R (see :func:`sample_tc`)."""
-    lz_nr, lz_b = branch_log_z(beta, H, V, H_min, log_g_nr, rule=rule, anchor=anchor, H0_nr=H0_nr)
+def _crossing_T(beta, H, lz_nr, lz_b, basins="all") -> tuple[float, np.ndarray]:
+    """(T_c, D at the nodes) from the branches' ln Z; ``basins="typical"``: the crossing of ln Z_nR with the
+    typical basin's ⟨ln Z_μ⟩_μ instead of ln Z_R (see :func:`sample_tc`)."""
     if basins == "typical":
         lz_r, h_r = lz_b.mean(axis=0), H[1:].mean(axis=0)
     else:
@@ -192,6 +190,13 @@ def _tc_of(beta, H, V, H_min, log_g_nr, rule="hermite", anchor=0.5, H0_nr=0.0,
     D = lz_r - lz_nr
     bc = crossing(beta, D, H[0] - h_r)  # d ln Z/dβ = −⟨H⟩
     return (1.0 / bc if np.isfinite(bc) and bc > 0 else math.nan), D
+
+
+def _tc_of(beta, H, V, H_min, log_g_nr, rule="hermite", anchor=0.5, H0_nr=0.0,
+           basins="all") -> tuple[float, np.ndarray]:
+    """(T_c, D at the nodes) of one integration (:func:`branch_log_z`, :func:`_crossing_T`)."""
+    lz_nr, lz_b = branch_log_z(beta, H, V, H_min, log_g_nr, rule=rule, anchor=anchor, H0_nr=H0_nr)
+    return _crossing_T(beta, H, lz_nr, lz_b, basins)
 
 
 def sample_tc(beta, H, H_err, V, H_min, log_g_nr: float, *, n_draws: int = 200,
@@ -224,17 +229,17 @@ def sample_tc(beta, H, H_err, V, H_min, log_g_nr: float, *, n_draws: int = 200,
             return _tc_of(beta[half], h[:, half], V[:, half], H_min, log_g_nr, **kw)[0]
         return _tc_of(beta, h, V, H_min, log_g_nr, **kw)[0]
 
-    value, D = _tc_of(beta, H, V, H_min, log_g_nr)
-    typical = tc(basins="typical")
-    draws, typ_draws = [], []
-    for _ in range(n_draws):
-        Hd = H + rng.standard_normal(H.shape) * H_err
-        draws.append(tc(Hd))
-        typ_draws.append(tc(Hd, basins="typical"))
-    draws, typ_draws = np.array(draws), np.array(typ_draws)
+    def both(h) -> tuple[float, float]:  # T_c and the typical-basin T_c from one integration
+        lz = branch_log_z(beta, h, V, H_min, log_g_nr)
+        return _crossing_T(beta, h, *lz)[0], _crossing_T(beta, h, *lz, basins="typical")[0]
+
+    lz_nr, lz_b = branch_log_z(beta, H, V, H_min, log_g_nr)
+    value, D = _crossing_T(beta, H, lz_nr, lz_b)
+    typical = _crossing_T(beta, H, lz_nr, lz_b, basins="typical")[0]
+    pairs = np.array([both(H + rng.standard_normal(H.shape) * H_err) for _ in range(n_draws)]).reshape(-1, 2)
+    draws, typ_draws = pairs[:, 0], pairs[:, 1]
     ok, typ_ok = np.isfinite(draws), np.isfinite(typ_draws)
     t_half = tc(half_grid=True)
-    lz_nr, lz_b = branch_log_z(beta, H, V, H_min, log_g_nr)
     near = int(np.argmin(np.abs(beta - 1.0 / value))) if np.isfinite(value) else 0
     return {"value": value, "err": float(np.std(draws[ok], ddof=1)) if ok.sum() > 1 else math.nan,
             "half_grid": t_half, "err_grid": abs(t_half - value) / 15.0,
