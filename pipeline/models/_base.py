@@ -300,6 +300,10 @@ class Model:
         which ``spinsweep bench`` runs through the production sampler loop.
     sampler_options : mapping of Param
         Model options set in ``[sampler] options`` (e.g. the noise of ``noisy`` starts).
+    screen : callable, optional
+        ``screen(dis, options) -> dis``: the disorder a unit runs on, from the drawn one and the model options
+        (e.g. the basins ``hopfield_branches`` integrates); every later call (``replicas``, ``init_state``, the
+        kernels, ``series``) sees its result. ``None``: the drawn disorder.
     constraints : callable, optional
         ``constraints(grid) -> [(key, value, why), ...]``: what the grid's values violate together (e.g. an
         even N with ±1 inputs), checked by ``spinsweep validate`` before anything runs.
@@ -341,6 +345,7 @@ class Model:
     bench: Callable | None = None
     disorder: bool = False
     sampler_options: Mapping[str, Any] = field(default_factory=dict)
+    screen: Callable[[tuple, Mapping[str, Any]], tuple] | None = None
     windows: tuple[str, ...] = ()
     constraints: Callable[[Mapping[str, tuple]], list[tuple[str, Any, str]]] | None = None
     memory: Callable[[Coords, Any, int], Mapping[str, float]] | None = None

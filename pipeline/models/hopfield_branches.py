@@ -22,10 +22,14 @@ parallel-tempering sampler exchanges neighbouring temperatures of the same branc
 branch r), so swaps never leave a branch either. Cost per attempt O(P) for ΔE and O(P) for the branch
 test.
 
-Chains: 1 + P per temperature (:attr:`Model.replicas` from the sample): chain r of a temperature runs
-branch r, from a random start redrawn until it lies in nR (r = 0; a uniform state has max |m| ~ √(2 ln 2P
-/ N), far below θ at N ≥ 50), or from the pattern ξ^μ (r = μ + 1; refused if two patterns coincide up to
-sign, which leaves a basin empty).
+Chains: 1 + B per temperature (:attr:`Model.replicas` from the sample): chain 0 runs nR, from a random start
+redrawn until it lies in nR (a uniform state has max |m| ~ √(2 ln 2P / N), far below θ at N ≥ 50), chain r
+the basin of pattern μ = sel[r − 1] from ξ^μ (refused if two patterns coincide up to sign, which leaves a
+basin empty). B = P (sel = every pattern) unless the options ``lowest_basins`` = L and ``random_basins`` = A
+ask for a share (:func:`screen`): the first A patterns, a uniform sample, and the L of lowest screening
+energy among the others (the end of a zero-temperature descent inside the basin from its pattern). The
+lowest basins carry Z_R (at N = 800, α = 0.045 the 8 lowest-screened hold ≥ 0.9999 of it near T_c, the best
+basin's screening rank ≤ 4), the sample stands for the rest; ``pipeline.reduce.hopfield_tc`` weights them.
 
 Observables per branch (coordinate ``branch`` of length :data:`MAX_BRANCHES`, NaN past 1 + P):
 the energy per spin and its square, its minimum over the measurements (the anchor of a basin's
@@ -40,7 +44,6 @@ from numba import njit
 from pipeline.models._base import Coords, FlipMoves, FlipVariant, Model, Observable, Param, measurement_memory
 from pipeline.models.hopfield import (
     _update,
-    energy,
     initial_state,
     metropolis_table,
     n_patterns,
@@ -48,6 +51,7 @@ from pipeline.models.hopfield import (
     overlaps,
 )
 from pipeline.models.hopfield import draw_disorder as hopfield_disorder
+from pipeline.models.hopfield import energy as hopfield_energy
 from pipeline.theory.hopfield_exact import threshold_count
 
 MAX_PATTERNS = 160
@@ -59,9 +63,9 @@ LEAVES = np.int64(1) << np.int64(40)
 """The level ``delta`` returns for a move out of the chain's branch: past every table, so refused."""
 
 # state = (sigma int8[C, N], M int16/int32[C, P], branch int64[C], K int64[C] = ceil(threshold N))
-# dis = (xf int8[N*P] flat i-major patterns, xi int8[N, P])
-# ``energy`` (H from sigma and M, the first two arrays) and ``metropolis_table`` (from xi = dis[1]) are the
-# ``hopfield`` ones: they read nothing else, so the branch arrays in the other positions pass through.
+# dis = (xf int8[N*P] flat i-major patterns, xi int8[N, P], sel int64[B] the patterns whose basins run,
+#        e_screen float64[P] each basin's screening energy per spin): drawn as (xf, xi), completed by ``screen``
+# ``metropolis_table`` (from xi = dis[1]) is the ``hopfield`` one.
 
 
 @njit(cache=True, inline="always")
@@ -101,7 +105,7 @@ def stays(sigma, m, br, K, xf, c, i):
 
 
 @njit(cache=True, inline="always")
-def delta(sigma, m, br, K, xf, xi, c, i):
+def delta(sigma, m, br, K, xf, xi, sel, es, c, i):
     """k = σ_i Σ_μ ξ_i^μ M_μ − P (ΔE = 2k/N) for flipping σ_i of chain c, or :data:`LEAVES` if the flip
     leaves the chain's branch."""
     k, ok = level(sigma, m, br, K, xf, c, i)
@@ -109,7 +113,7 @@ def delta(sigma, m, br, K, xf, xi, c, i):
 
 
 @njit(cache=True, inline="always")
-def apply(sigma, m, br, K, xf, xi, c, i):
+def apply(sigma, m, br, K, xf, xi, sel, es, c, i):
     """Flip σ_i of chain c and update its overlaps, O(P)."""
     P = m.shape[1]
     sigma[c, i] = -sigma[c, i]
@@ -117,9 +121,10 @@ def apply(sigma, m, br, K, xf, xi, c, i):
 
 
 @njit(cache=True)
-def measure(sigma, M, br, K, xf, xi, chains, row):
+def measure(sigma, M, br, K, xf, xi, sel, es, chains, row):
     """Σ_μ M_μ² (columns 0..R−1) and max_μ |M_μ| (columns R..2R−1) of each chain of one temperature, in
-    branch order (chain r of the slot row runs branch r: ladders never mix branches)."""
+    chain order (chain r of the slot row runs nR for r = 0, the basin of pattern sel[r − 1] otherwise: ladders
+    never mix branches)."""
     P = M.shape[1]
     R = chains.size
     for r in range(R):
@@ -132,6 +137,42 @@ def measure(sigma, M, br, K, xf, xi, chains, row):
             top = max(top, v)
         row[r] = msq
         row[R + r] = top
+
+
+@njit(cache=True, inline="always")
+def energy(sigma, m, br, K, xf, xi, sel, es, c):
+    """Total energy H = −(Σ_μ M_μ² − PN)/(2N) of chain c (``hopfield``'s, with this model's arrays)."""
+    return hopfield_energy(sigma, m, br, xf, xi, xi, c)
+
+
+@njit(cache=True)
+def quench(xf, xi, mu, K):
+    """Energy per spin of the zero-temperature descent inside basin (μ, +) from the pattern ξ^μ: sequential
+    sweeps flipping every spin whose flip lowers H and stays in the basin, until a sweep flips none (each
+    flip lowers H by ≥ 2/N, so it ends). (screening energy of the basin, the final spins), O(N P) per sweep."""
+    N, P = xi.shape
+    sigma = np.empty((1, N), np.int8)
+    for i in range(N):
+        sigma[0, i] = xi[i, mu]
+    m = np.zeros((1, P), np.int32)
+    for i in range(N):
+        for nu in range(P):
+            m[0, nu] += np.int32(xi[i, nu]) * np.int32(sigma[0, i])
+    br = np.full(1, mu + 1, np.int64)
+    Kc = np.full(1, K, np.int64)
+    moved = True
+    while moved:
+        moved = False
+        for i in range(N):
+            k, ok = level(sigma, m, br, Kc, xf, 0, i)
+            if k < 0 and ok:
+                sigma[0, i] = -sigma[0, i]
+                _update(m, 0, xf, i * P, P, np.int32(2 * sigma[0, i]))
+                moved = True
+    msq = 0.0
+    for nu in range(P):
+        msq += np.float64(m[0, nu]) ** 2
+    return -(msq - np.float64(P) * N) / (2.0 * N * N), sigma[0]
 
 
 @njit(cache=True)
@@ -149,24 +190,56 @@ def label(M, K):
 
 
 def draw_disorder(coords: Coords, gen: np.random.Generator) -> tuple:
-    """The sample's patterns, drawn as :func:`pipeline.models.hopfield.draw_disorder` draws them."""
+    """The sample's patterns, drawn as :func:`pipeline.models.hopfield.draw_disorder` draws them: (xf, xi),
+    completed by :func:`screen`."""
     return hopfield_disorder(coords, gen)[:2]
 
 
+def _count(options, key: str) -> int:
+    return int((options or {}).get(key, OPTIONS[key].default[0]))
+
+
+def screen(dis, options) -> tuple:
+    """The disorder a unit runs on: (xf, xi, sel, e_screen). ``e_screen[μ]``: basin (μ, +)'s screening energy
+    (:func:`quench`, every pattern); ``sel``: the patterns whose basins get a chain, in increasing order.
+
+    With ``lowest_basins`` = L > 0 and ``random_basins`` = A, L + A < P: the first A patterns (a uniform sample
+    of the basins, the patterns being i.i.d.) and the L of lowest screening energy among the others; every
+    pattern otherwise. ``pipeline.reduce.hopfield_tc`` weights the sample back to all 2P basins."""
+    xf, xi = dis[0], dis[1]
+    N, P = xi.shape
+    K = threshold_count(N, float((options or {}).get("threshold", THRESHOLD.default[0])))
+    e = np.array([quench(xf, xi, mu, K)[0] for mu in range(P)])
+    low, rnd = _count(options, "lowest_basins"), _count(options, "random_basins")
+    if low == 0 or low + rnd >= P:
+        sel = np.arange(P, dtype=np.int64)
+    else:
+        rest = rnd + np.argsort(e[rnd:], kind="stable")[:low]
+        sel = np.sort(np.concatenate([np.arange(rnd), rest])).astype(np.int64)
+    return xf, xi, sel, e
+
+
+def integrated(P: int, options) -> int:
+    """How many basins get a chain at P patterns (see :func:`screen`)."""
+    low, rnd = _count(options, "lowest_basins"), _count(options, "random_basins")
+    return P if low == 0 or low + rnd >= P else low + rnd
+
+
 def branches(dis) -> int:
-    """Chains per temperature: nR and the P basins (μ, +)."""
-    return 1 + dis[1].shape[1]
+    """Chains per temperature: nR and the selected basins (μ, +)."""
+    return 1 + dis[2].size
 
 
 def init_state(coords: Coords, dis, rngs: np.ndarray, options) -> tuple:
-    """Chain r in branch r: a random start inside nR (r = 0), the pattern ξ^(r−1) otherwise."""
-    xi = dis[1]
+    """Chain r: a random start inside nR (r = 0), the pattern ξ^μ of μ = sel[r − 1] in basin (μ, +) otherwise."""
+    xi, sel = dis[1], dis[2]
     N, P = xi.shape
     if P > MAX_PATTERNS:
         raise ValueError(f"N = {N}, alpha = {coords['alpha']}: P = {P} patterns; expected at most {MAX_PATTERNS}")
     K = threshold_count(N, float((options or {}).get("threshold", THRESHOLD.default[0])))
     R = len(rngs)
     sigma = np.empty((R, N), np.int8)
+    br = np.concatenate([[0], sel + 1]).astype(np.int64)
     for r in range(R):
         if r == 0:
             for _ in range(1000):
@@ -176,12 +249,12 @@ def init_state(coords: Coords, dis, rngs: np.ndarray, options) -> tuple:
             else:
                 raise ValueError(f"N = {N}, threshold = {K / N}: no random start below the threshold in 1000 draws")
         else:
-            sigma[r] = xi[:, r - 1]
-            if label(overlaps(xi, sigma[r]), K) != r:
-                raise ValueError(f"N = {N}, seed = {coords.get('seed')}: pattern {r - 1} coincides with an earlier "
-                                 "one up to sign, so its basin is empty; choose another seed or a larger N")
+            sigma[r] = xi[:, br[r] - 1]
+            if label(overlaps(xi, sigma[r]), K) != br[r]:
+                raise ValueError(f"N = {N}, seed = {coords.get('seed')}: pattern {br[r] - 1} coincides with an "
+                                 "earlier one up to sign, so its basin is empty; choose another seed or a larger N")
     M = np.stack([overlaps(xi, sigma[r]) for r in range(R)]).astype(overlap_dtype(N))
-    return sigma, M, np.arange(R, dtype=np.int64), np.full(R, K, np.int64)
+    return sigma, M, br, np.full(R, K, np.int64)
 
 
 def sweep_cost(dis) -> float:
@@ -202,16 +275,21 @@ BRANCH = np.arange(MAX_BRANCHES)
 
 
 def series(records: np.ndarray, coords: Coords, dis) -> dict[str, np.ndarray]:
-    """Per-branch series (n_meas, MAX_BRANCHES), NaN past the sample's 1 + P branches."""
+    """Per-branch series (n_meas, MAX_BRANCHES): branch 0 and μ + 1 for the basins that ran (μ in sel), NaN
+    elsewhere; ``e_screen`` at every basin 1 ... P."""
     N, P = dis[1].shape
-    R = 1 + P
+    cols = np.concatenate([[0], dis[2] + 1])
+    R = cols.size
     r = records.astype(np.float64)
     n = r.shape[0]
     e = np.full((n, MAX_BRANCHES), np.nan)
     top = np.full((n, MAX_BRANCHES), np.nan)
-    e[:, :R] = -(r[:, :R] - P * N) / (2.0 * N * N)
-    top[:, :R] = r[:, R:2 * R] / N
-    return {"energy_nr": e[:, 0], "energy": e, "energy2": e * e, "e_min": e, "m_max": top}
+    e[:, cols] = -(r[:, :R] - P * N) / (2.0 * N * N)
+    top[:, cols] = r[:, R:2 * R] / N
+    scr = np.full(MAX_BRANCHES, np.nan)
+    scr[1:1 + P] = dis[3]
+    return {"energy_nr": e[:, 0], "energy": e, "energy2": e * e, "e_min": e, "m_max": top,
+            "e_screen": np.broadcast_to(scr, (n, MAX_BRANCHES))}
 
 
 def record_width(dis) -> int:
@@ -219,22 +297,24 @@ def record_width(dis) -> int:
 
 
 def cost(coords: Coords, sampler) -> float:
-    """Relative work of a point: (1 + P) chains × N (thermalize + sweeps) attempts × O(2P + 1)."""
+    """Relative work of a point: (1 + B) chains (B basins, :func:`integrated`) × N (thermalize + sweeps)
+    attempts × O(2P + 1)."""
     N = int(coords["N"])
     P = n_patterns(N, float(coords["alpha"]))
-    return (1.0 + P) * N * (sampler.thermalize + sampler.sweeps) * (2 * P + 1)
+    return (1.0 + integrated(P, sampler.options)) * N * (sampler.thermalize + sampler.sweeps) * (2 * P + 1)
 
 
 def memory(coords: Coords, sampler, temperatures: int) -> dict[str, float]:
     """Peak bytes of one unit: patterns, the (1 + P) chains per temperature, tables and measurements."""
     N = int(coords["N"])
     P = n_patterns(N, float(coords["alpha"]))
-    C = temperatures * (1 + P)
+    B = integrated(P, sampler.options)
+    C = temperatures * (1 + B)
     kcut = min(float(P) * N, 20.0 * N * float(coords["T"]) + 1)
     return ({"patterns P x N int8": 3.0 * N * P,
              "spins and overlaps of the chains": C * (N + 4.0 * P + 16.0),
              "acceptance tables kcut float64 per temperature": 3 * 8.0 * temperatures * (kcut + 2)}
-            | measurement_memory(MODEL, sampler, temperatures, 2 * (1 + P)))
+            | measurement_memory(MODEL, sampler, temperatures, 2 * (1 + B)))
 
 
 def constraints(grid) -> list[tuple[str, object, str]]:
@@ -250,6 +330,15 @@ def constraints(grid) -> list[tuple[str, object, str]]:
 
 THRESHOLD = Param("threshold", "float", lo=0.05, hi=0.95, default=(0.5,),
                   doc="a configuration is in a retrieval basin when max_mu |m_mu| >= threshold")
+OPTIONS = {
+    "threshold": THRESHOLD,
+    "lowest_basins": Param("lowest_basins", "int", lo=0, hi=MAX_PATTERNS, default=(0,),
+                           doc="integrate this many basins of lowest screening energy (zero-temperature descent "
+                               "from the pattern) besides the random_basins; 0: every basin"),
+    "random_basins": Param("random_basins", "int", lo=0, hi=MAX_PATTERNS, default=(0,),
+                           doc="with lowest_basins: also integrate the basins of the first random_basins patterns, "
+                               "a uniform sample that weights the others back in (the typical basin, the rest of Z_R)"),
+}
 
 MODEL = Model(
     name="hopfield_branches",
@@ -266,6 +355,9 @@ MODEL = Model(
                    coords={"branch": BRANCH}, statistic="min"),
         Observable("m_max", "largest Mattis overlap <max_mu |m_mu|> of each branch", dims=("branch",),
                    coords={"branch": BRANCH}),
+        Observable("e_screen", "screening energy per spin of each basin: the end of the zero-temperature descent "
+                               "inside it from its pattern (every basin, whether or not it was integrated)",
+                   dims=("branch",), coords={"branch": BRANCH}, statistic="min"),
     ),
     derived=(),
     draw_disorder=draw_disorder,
@@ -283,7 +375,8 @@ MODEL = Model(
     reductions=("hopfield_tc",),
     figures=("hopfield_tc",),
     disorder=True,
-    sampler_options={"threshold": THRESHOLD},
+    sampler_options=OPTIONS,
+    screen=screen,
     memory=memory,
     constraints=constraints,
 )

@@ -41,7 +41,7 @@ from pipeline.errors import ReductionError
 from pipeline.reduce._settings import Count, Seed, Settings
 from pipeline.reduce.extrapolate import FORMS, extrapolate_forms
 
-__all__ = ["HopfieldTcSettings", "branch_log_z", "crossing", "hermite_cumulative", "log_g_nonretrieval",
+__all__ = ["HopfieldTcSettings", "basin_weights", "branch_log_z", "crossing", "hermite_cumulative", "log_g_nonretrieval",
            "reduce_hopfield_tc", "reduction_dataset", "sample_tc", "summary_text", "trapezoid_cumulative"]
 
 FormName = Literal[tuple(FORMS)]
@@ -179,28 +179,55 @@ def crossing(beta, D, dD) -> float:
     return 0.5 * (lo + hi)
 
 
-def _crossing_T(beta, H, lz_nr, lz_b, basins="all") -> tuple[float, np.ndarray]:
+def _crossing_T(beta, H, lz_nr, lz_b, basins="all", weights=None) -> tuple[float, np.ndarray]:
     """(T_c, D at the nodes) from the branches' ln Z; ``basins="typical"``: the crossing of ln Z_nR with the
-    typical basin's ⟨ln Z_μ⟩_μ instead of ln Z_R (see :func:`sample_tc`)."""
+    typical basin's ⟨ln Z_μ⟩_μ instead of ln Z_R (see :func:`sample_tc`). ``weights`` (B,): how many of the
+    sample's basins each integrated one stands for (:func:`basin_weights`; ``None``: one each, every basin ran)."""
+    w = np.ones(lz_b.shape[0]) if weights is None else np.asarray(weights, float)
     if basins == "typical":
-        lz_r, h_r = lz_b.mean(axis=0), H[1:].mean(axis=0)
+        lz_r, h_r = w @ lz_b / w.sum(), w @ H[1:] / w.sum()
     else:
-        lz_r = math.log(2.0) + logsumexp(lz_b, axis=0)
-        h_r = (np.exp(lz_b - logsumexp(lz_b, axis=0)) * H[1:]).sum(axis=0)
+        lz_r = math.log(2.0) + logsumexp(lz_b, b=w[:, None], axis=0)
+        h_r = (w[:, None] * np.exp(lz_b - (lz_r - math.log(2.0))) * H[1:]).sum(axis=0)
     D = lz_r - lz_nr
     bc = crossing(beta, D, H[0] - h_r)  # d ln Z/dβ = −⟨H⟩
     return (1.0 / bc if np.isfinite(bc) and bc > 0 else math.nan), D
 
 
 def _tc_of(beta, H, V, H_min, log_g_nr, rule="hermite", anchor=0.5, H0_nr=0.0,
-           basins="all") -> tuple[float, np.ndarray]:
+           basins="all", weights=None) -> tuple[float, np.ndarray]:
     """(T_c, D at the nodes) of one integration (:func:`branch_log_z`, :func:`_crossing_T`)."""
     lz_nr, lz_b = branch_log_z(beta, H, V, H_min, log_g_nr, rule=rule, anchor=anchor, H0_nr=H0_nr)
-    return _crossing_T(beta, H, lz_nr, lz_b, basins)
+    return _crossing_T(beta, H, lz_nr, lz_b, basins, weights)
+
+
+def basin_weights(e_screen, ran, random: int) -> np.ndarray | None:
+    """How many basins each integrated basin stands for, when only some ran (model options ``lowest_basins``,
+    ``random_basins`` of ``hopfield_branches``).
+
+    ``e_screen`` (P,): every basin's screening energy; ``ran`` (P,) bool: the basins that were integrated: the
+    first ``random`` patterns (a uniform sample, the patterns being i.i.d.) and the lowest-screened others.
+    Stratified at the cut e* = the highest screening energy of those lowest ones: every basin with e ≤ e* ran
+    (weight 1); of those above it only the uniform sample ran, each standing for n_above / n_sampled of them.
+    Given e*, the basins above it are i.i.d. conditioned on e > e*, the sampled ones included, so Σ_μ Z_μ and
+    Σ_μ ln Z_μ are estimated without bias. Returns the weights of the basins that ran, in pattern order (ones if
+    all ran), or ``None`` where no sampled basin lies above the cut (the basins that ran then only bound Z_R
+    from below)."""
+    ran = np.asarray(ran, bool)
+    if ran.all():
+        return np.ones(int(ran.sum()))
+    e = np.asarray(e_screen, float)
+    first = np.arange(e.size) < random
+    lowest = ran & ~first
+    above = e > (e[lowest].max() if lowest.any() else -np.inf)
+    sampled = above & first
+    if not sampled.any() or not ran[~above].all():
+        return None
+    return np.where(above, above.sum() / sampled.sum(), 1.0)[ran]
 
 
 def sample_tc(beta, H, H_err, V, H_min, log_g_nr: float, *, n_draws: int = 200,
-              rng: np.random.Generator | None = None) -> dict[str, Any]:
+              rng: np.random.Generator | None = None, weights=None) -> dict[str, Any]:
     """T_c of one sample: Hermite value, statistical error (Gaussian redraws of ⟨H⟩), and the systematic
     checks: the grid (Hermite on every other node: its error is ~2⁴ times the full grid's, so
     |T_c(half) − T_c(full)|/15 estimates the full grid's, Richardson; the trapezoid value is reported too)
@@ -217,7 +244,7 @@ def sample_tc(beta, H, H_err, V, H_min, log_g_nr: float, *, n_draws: int = 200,
     ``D`` (ln Z_R − ln Z_nR at the nodes), ``crossed`` (share of the redraws with a crossing),
     ``typical``, ``typical_err``, ``typical_sys`` (grid ⊕ anchor, as for T_c), ``spread`` (the standard
     deviation of ln Z_μ over the basins at the node nearest T_c) and the branches' ``log_z_nr`` (n,) and
-    ``log_z_basin`` (P, n)."""
+    ``log_z_basin`` (B, n). ``weights``: see :func:`_crossing_T` (where only some of the basins ran)."""
     rng = rng or np.random.default_rng(0)
     beta = np.asarray(beta, float)
     H = np.asarray(H, float)
@@ -226,16 +253,16 @@ def sample_tc(beta, H, H_err, V, H_min, log_g_nr: float, *, n_draws: int = 200,
 
     def tc(h=H, half_grid=False, **kw) -> float:
         if half_grid:
-            return _tc_of(beta[half], h[:, half], V[:, half], H_min, log_g_nr, **kw)[0]
-        return _tc_of(beta, h, V, H_min, log_g_nr, **kw)[0]
+            return _tc_of(beta[half], h[:, half], V[:, half], H_min, log_g_nr, weights=weights, **kw)[0]
+        return _tc_of(beta, h, V, H_min, log_g_nr, weights=weights, **kw)[0]
 
     def both(h) -> tuple[float, float]:  # T_c and the typical-basin T_c from one integration
         lz = branch_log_z(beta, h, V, H_min, log_g_nr)
-        return _crossing_T(beta, h, *lz)[0], _crossing_T(beta, h, *lz, basins="typical")[0]
+        return _crossing_T(beta, h, *lz, weights=weights)[0], _crossing_T(beta, h, *lz, "typical", weights)[0]
 
     lz_nr, lz_b = branch_log_z(beta, H, V, H_min, log_g_nr)
-    value, D = _crossing_T(beta, H, lz_nr, lz_b)
-    typical = _crossing_T(beta, H, lz_nr, lz_b, basins="typical")[0]
+    value, D = _crossing_T(beta, H, lz_nr, lz_b, weights=weights)
+    typical = _crossing_T(beta, H, lz_nr, lz_b, "typical", weights)[0]
     pairs = np.array([both(H + rng.standard_normal(H.shape) * H_err) for _ in range(n_draws)]).reshape(-1, 2)
     draws, typ_draws = pairs[:, 0], pairs[:, 1]
     ok, typ_ok = np.isfinite(draws), np.isfinite(typ_draws)
@@ -249,8 +276,14 @@ def sample_tc(beta, H, H_err, V, H_min, log_g_nr: float, *, n_draws: int = 200,
             "typical_err": float(np.std(typ_draws[typ_ok], ddof=1)) if typ_ok.sum() > 1 else math.nan,
             "typical_sys": math.hypot(abs(tc(half_grid=True, basins="typical") - typical) / 15.0,
                                       0.5 * abs(tc(anchor=1.0, basins="typical") - tc(anchor=0.0, basins="typical"))),
-            "spread": float(np.std(lz_b[:, near])) if lz_b.shape[0] > 1 else 0.0,
+            "spread": _weighted_std(lz_b[:, near], weights) if lz_b.shape[0] > 1 else 0.0,
             "log_z_nr": lz_nr, "log_z_basin": lz_b}
+
+
+def _weighted_std(x, weights=None) -> float:
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, float)
+    m = w @ x / w.sum()
+    return float(math.sqrt(w @ (x - m) ** 2 / w.sum()))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -258,10 +291,13 @@ def sample_tc(beta, H, H_err, V, H_min, log_g_nr: float, *, n_draws: int = 200,
 # ---------------------------------------------------------------------------------------------------
 
 
-def _threshold(ds: xr.Dataset) -> float:
+def _options(ds: xr.Dataset) -> dict[str, Any]:
     spec = json.loads(ds.attrs.get("spec", "{}") or "{}")
-    opts = (spec.get("sampler") or {}).get("options") or {}
-    return float(opts.get("threshold", 0.5))
+    return dict((spec.get("sampler") or {}).get("options") or {})
+
+
+def _threshold(ds: xr.Dataset) -> float:
+    return float(_options(ds).get("threshold", 0.5))
 
 
 def _forms_fit(N, y, err, forms) -> dict[str, Any] | None:
@@ -282,41 +318,56 @@ def _per_size(ds: xr.Dataset, s: Mapping[str, Any], theta: float, sweep: str) ->
     if beta.size < 3:
         raise ReductionError(f"hopfield_tc: T = {Ts.tolist()}: expected a ladder of at least 3 temperatures")
     done = ds["done"].values.astype(bool)
+    n_random = int(_options(ds).get("random_basins", 0))  # the uniform sample of the basins: the first patterns
     out = []
     for a in ds["alpha"].values:
         per_size = []
         for N in ds["N"].values:
             N_ = int(N)
             sub = ds.sel(N=N, alpha=a)
-            # the sample's branches are the finite entries of the branch axis (nR and its P basins)
-            e_all = sub["energy"].transpose(..., "branch").values
-            P = int(np.isfinite(e_all.reshape(-1, e_all.shape[-1])).any(axis=0).sum()) - 1
+            # the sample's P basins: those with a screening energy (every one, whether it ran or not); in sweeps
+            # stored before screening, the finite entries of the energy
+            scr = sub["e_screen"] if "e_screen" in sub else sub["energy"]
+            v = scr.transpose(..., "branch").values
+            P = int(np.isfinite(v.reshape(-1, v.shape[-1])[:, 1:]).any(axis=0).sum())
             if P < 1:
                 continue
             K = threshold_count(N_, theta)
             lg = log_g_nonretrieval(N_, P, K)
             dn = done[list(ds["N"].values).index(N), list(ds["alpha"].values).index(a)]
             vals, errs, grids, alo, ahi, crossed, Ds = [], [], [], [], [], 0, []
-            typ, typ_sys, spread, f_nr, f_b = [], [], [], [], []
+            typ, typ_sys, spread, f_nr, f_b, ran_n, screens = [], [], [], [], [], [], []
             j_rs, T_rs = _reference_node(beta, P / N_)
             for k in range(sub.sizes["seed"]):
                 if not dn[:, k].all():
                     continue
                 pt = sub.isel(seed=k, T=order)
-                e = pt["energy"].values[:, :1 + P].T  # (1 + P, n_T)
-                e_err = pt["energy_err"].values[:, :1 + P].T
-                e2 = pt["energy2"].values[:, :1 + P].T
+                # the branches that ran: nR and the basins with finite energies (every one, or those the
+                # model's options selected); their weights stand in for the others (basin_weights)
+                e_all = pt["energy"].values[:, :1 + P]
+                ran = np.isfinite(e_all).all(axis=0)
+                cols = np.nonzero(ran)[0]
+                e_scr = np.nanmin(pt["e_screen"].values[:, 1:1 + P], axis=0) if "e_screen" in pt else None
+                w = basin_weights(e_scr, ran[1:], n_random) if e_scr is not None else np.ones(cols.size - 1)
+                e = e_all[:, cols].T  # (1 + B, n_T)
+                e_err = pt["energy_err"].values[:, cols].T
+                e2 = pt["energy2"].values[:, cols].T
                 H, H_err, V = N_ * e, N_ * e_err, N_ * N_ * np.maximum(e2 - e * e, 0.0)
-                H_min = N_ * np.nanmin(pt["e_min"].values[:, 1:1 + P], axis=0)
-                r = sample_tc(beta, H, H_err, V, H_min, lg, n_draws=int(s["n_draws"]), rng=rng)
+                H_min = N_ * np.nanmin(pt["e_min"].values[:, cols[1:]], axis=0)
+                r = sample_tc(beta, H, H_err, V, H_min, lg, n_draws=int(s["n_draws"]), rng=rng,
+                              weights=np.ones(cols.size - 1) if w is None else w)
+                ww = np.ones(cols.size - 1) if w is None else w
+                ran_n.append(cols.size - 1)
                 f_nr.append(-T_rs * r["log_z_nr"][j_rs] / N_)
-                f_b.append(-T_rs * float(r["log_z_basin"][:, j_rs].mean()) / N_)
+                f_b.append(-T_rs * float(ww @ r["log_z_basin"][:, j_rs] / ww.sum()) / N_ if w is not None else math.nan)
                 Ds.append(r["D"] / N_)
                 if not np.isfinite(r["value"]):
                     vals.append(math.nan)
                     continue
+                if e_scr is not None and ran[1:].all():
+                    screens.append(_screen_check(e_scr, r["log_z_basin"], beta, r["value"]))
                 crossed += 1
-                typ.append(r["typical"])
+                typ.append(r["typical"] if w is not None else math.nan)
                 typ_sys.append(r["typical_sys"])
                 spread.append(r["spread"])
                 vals.append(r["value"])
@@ -335,12 +386,40 @@ def _per_size(ds: xr.Dataset, s: Mapping[str, Any], theta: float, sweep: str) ->
                              "err_grid": grid, "err_anchor": anch, "thermal_err": float(np.sqrt(np.mean(np.square(errs)))),
                              "n_samples": len(vals), "n_crossed": crossed, "samples": [float(x) for x in vals],
                              "sweep": sweep, "typical": _typical_size(typ, typ_sys), "basin_spread": float(np.mean(spread)),
+                             "basins": {"ran": int(np.min(ran_n)), "of": P}, "screen": _screen_summary(screens),
                              "vs_rs": _vs_rs(T_rs, P / N_, f_b, f_nr) if j_rs >= 0 else None,
                              "curve": {"T": [float(t) for t in 1.0 / beta], "y": np.mean(Ds, axis=0).tolist(),
                                        "err": (np.std(Ds, axis=0, ddof=1) / math.sqrt(len(Ds))).tolist()}})
         if per_size:
             out.append({"alpha": float(a), "per_size": per_size})
     return out
+
+
+def _screen_check(e_screen, lz_b, beta, tc: float) -> dict[str, float]:
+    """Against a sample whose basins all ran: how the screening energies rank the basins' ln Z_μ at the node
+    nearest T_c. ``rank_corr``: Spearman's correlation of −e_screen with ln Z_μ; ``best_rank``: the screening
+    rank (0 = lowest energy) of the basin of largest Z_μ; ``lowest_share_8``: the share of Z_R held by the
+    8 lowest-screened basins."""
+    from scipy.stats import spearmanr
+
+    j = int(np.argmin(np.abs(beta - 1.0 / tc)))
+    z = lz_b[:, j]
+    order = np.argsort(e_screen, kind="stable")
+    rank = np.empty(order.size, int)
+    rank[order] = np.arange(order.size)
+    share = float(np.exp(logsumexp(z[order[:8]]) - logsumexp(z)))
+    rho = float(spearmanr(-np.asarray(e_screen), z)[0]) if z.size > 2 else math.nan
+    return {"rank_corr": rho, "best_rank": int(rank[int(np.argmax(z))]), "lowest_share_8": share}
+
+
+def _screen_summary(checks: list[dict[str, float]]) -> dict[str, Any] | None:
+    """The samples' :func:`_screen_check`: mean rank correlation, largest best_rank, smallest share."""
+    if not checks:
+        return None
+    rho = [c["rank_corr"] for c in checks if np.isfinite(c["rank_corr"])]
+    return {"rank_corr": float(np.mean(rho)) if rho else None,  # None: P <= 2, no ranking to correlate
+            "best_rank_max": int(max(c["best_rank"] for c in checks)),
+            "lowest_share_8_min": float(min(c["lowest_share_8"] for c in checks)), "n_samples": len(checks)}
 
 
 def _reference_node(beta: np.ndarray, alpha: float) -> tuple[int, float]:
@@ -470,6 +549,9 @@ def reduce_hopfield_tc(ds: xr.Dataset, settings: Mapping[str, Any] | None = None
                    "same N -> inf limit (ln Z_R - <ln Z_mu> < ln 2P + max - mean, the basins' spread of ln Z_mu "
                    "grows as sqrt N: basin_spread) without the best-of-2P-basins drift; extrapolated alike over N >= "
                    + str(typ_min),
+        "basins": "every basin, or (hopfield_branches options lowest_basins, random_basins) the lowest by their "
+                  "screening energy (zero-temperature descent from the pattern) and a uniform sample (the first "
+                  "patterns) standing for the others above the screening cut (stratified weights, basin_weights)",
         "errors": "per sample: Gaussian redraws of the node energies; per (alpha, N): standard error over samples; "
                   "err_sys = grid (|T_c(half grid) - T_c(full)|/15, Richardson for an h^4 rule) (+) anchor half-range, sample means",
         "extrapolation": f"N -> inf: mean of the forms {list(s['forms'])} with a degree of freedom (weighted least "
@@ -506,6 +588,16 @@ def summary_text(res: Mapping[str, Any]) -> str:
             v = p["vs_rs"]
             lines.append(f"{a:7.4f} {p['N']:6d}   T = {v['T']:.3f}   basin {v['basin']['value']:+.4f} +- "
                          f"{v['basin']['err']:.4f}   nR {v['nonretrieval']['value']:+.4f} +- {v['nonretrieval']['err']:.4f}")
+    part = [(e["alpha"], p) for e in res["T_c"] for p in e["per_size"] if p.get("basins", {}).get("ran", p["P"]) < p["P"]]
+    if part:
+        lines.append("sizes integrating a share of the basins (the lowest-screened and a uniform sample, weighted):")
+        lines += [f"{a:7.4f} {p['N']:6d}   {p['basins']['ran']} of {p['P']} basins" for a, p in part]
+    checks = [(e["alpha"], p) for e in res["T_c"] for p in e["per_size"] if p.get("screen")]
+    if checks:
+        lines.append("screening against the sizes whose basins all ran (rank correlation of -e_screen with ln Z_mu "
+                     "near T_c; worst screening rank of the best basin; least share of Z_R in the 8 lowest-screened):")
+        lines += [f"{a:7.4f} {p['N']:6d}   rho {p['screen']['rank_corr'] or math.nan:.3f}   best rank <= "
+                  f"{p['screen']['best_rank_max']}   share >= {p['screen']['lowest_share_8_min']:.4f}" for a, p in checks]
     lines += [f"{k}: {v}" for k, v in res["method"].items()]
     return "\n".join(lines)
 

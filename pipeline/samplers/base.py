@@ -116,13 +116,15 @@ class ChainSet:
         base = self.coords[0]
         streams = [Streams(workflow_seed, model.name, c, disorder_exclude=model.disorder_exclude)
                    for c in self.coords]
+        opts = dict(settings.options)
         self.dis = model.draw_disorder(base, streams[0].disorder())
+        if model.screen is not None:
+            self.dis = model.screen(self.dis, opts)
         if replicas is None:  # the model's: a number, or one per disorder sample (e.g. one per pattern)
             replicas = model.replicas(self.dis) if callable(model.replicas) else model.replicas
         R = self.R = int(replicas)
         n_t = len(self.coords)
         self.rngs = np.stack([s.thermal(r) for s in streams for r in range(R)])
-        opts = dict(settings.options)
         self.state = _concat([model.init_state(c, self.dis, self.rngs[t * R:(t + 1) * R], opts)
                               for t, c in enumerate(self.coords)])
         self.N = int(self.state[0].shape[1])

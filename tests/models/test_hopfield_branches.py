@@ -46,7 +46,7 @@ def test_stays_is_the_label_of_the_flipped_state():
             t[i] = -t[i]
             want = label(overlaps(xi, t), K) == b
             assert stays(sigma, m, br, Kc, xf, 0, i) == want
-            k = delta(sigma, m, br, Kc, xf, xi, 0, i)
+            k = delta(sigma, m, br, Kc, xf, xi, np.arange(P), np.zeros(P), 0, i)
             if want:  # ΔE = 2k/N: the Hopfield level
                 assert k == int(s[i]) * int(xi[i] @ M) - P
             checked.add((b, bool(want)))
@@ -105,3 +105,64 @@ def test_branch_coordinate_and_constraint():
 T = [0.5, 1.0]\nseeds = 1\n[sampler]\nalgorithm = "parallel_tempering"\nsweeps = 100\nbins = 10\n"""
     with pytest.raises(SpecError, match="alpha"):
         parse_workflow(text)
+
+
+def test_quench_ends_at_a_minimum_inside_its_basin():
+    """The screening descent from each pattern ends in that pattern's basin, at a state no single flip inside
+    the basin lowers, and returns that state's energy per spin."""
+    from pipeline.models.hopfield_branches import level, quench
+
+    rng = np.random.default_rng(4)
+    N, P = 40, 4
+    xi = random_patterns(N, P, rng)
+    xf = xi.reshape(-1).copy()
+    K = threshold_count(N, 0.5)
+    for mu in range(P):
+        e, s = quench(xf, xi, mu, K)
+        M = overlaps(xi, s)
+        assert label(M, K) == mu + 1
+        assert e == pytest.approx(-(float(M @ M) - P * N) / (2.0 * N * N), abs=1e-12)
+        sigma, m = s[None, :].copy(), M[None, :].astype(np.int32)
+        br, Kc = np.array([mu + 1], np.int64), np.array([K], np.int64)
+        for i in range(N):
+            k, ok = level(sigma, m, br, Kc, xf, 0, i)
+            assert not (ok and k < 0), (mu, i)
+
+
+def _basin_means(cs, out, t, cols):
+    from pipeline.stats import bin_means, binned_error
+
+    e = cs.series(out)[t]["energy"]
+    return (np.array([bin_means(e[:, c], 20).mean() for c in cols]),
+            np.array([binned_error(bin_means(e[:, c], 20)) for c in cols]))
+
+
+def test_screened_ladder_runs_the_selected_basins():
+    """With ``lowest_basins = 2, random_basins = 1`` (N = 40, P = 8): the chains run nR, pattern 0's basin and
+    the two of lowest screening energy among the others, stay in them, fill exactly those columns, store every
+    basin's screening energy, and cost 4/9 of the full ladder. Each selected basin's mean energy equals the full
+    ladder's for the same pattern within 5 combined binned errors (a wrong pattern-to-column map shifts the basin
+    energies at T = 0.25 by many errors: the basins' ground states differ by ~1/N per spin)."""
+    temps = [0.25, 0.5, 1.0, 2.0]
+    opts = {"lowest_basins": 2, "random_basins": 1}
+    kw = dict(thermalize=500, sweeps=8000, measure_every=2, bins=20)
+    cs, settings = _ladder(40, 0.2, temps, seed=5, options=opts, **kw)
+    full, full_settings = _ladder(40, 0.2, temps, seed=5, **kw)
+    xi, sel, e_scr = cs.dis[1], cs.dis[2], cs.dis[3]
+    P = xi.shape[1]
+    assert P == 8 and cs.R == 4 and full.R == 9
+    assert sel.tolist() == sorted([0] + (1 + np.argsort(e_scr[1:], kind="stable")[:2]).tolist())
+    np.testing.assert_array_equal(e_scr, full.dis[3])
+    out, out_full = cs.run(swap_every=1), full.run(swap_every=1)
+    sigma, M, br, K = cs.state
+    assert [label(overlaps(xi, sigma[c]), int(K[c])) for c in range(len(sigma))] == [int(b) for b in br]
+    s0 = cs.series(out)[0]
+    ran = np.isfinite(s0["energy"]).all(axis=0)
+    assert np.nonzero(ran)[0].tolist() == [0] + (sel + 1).tolist()
+    np.testing.assert_array_equal(s0["e_screen"][0, 1:1 + P], e_scr)
+    coords = {"N": 40, "alpha": 0.2, "T": 0.25, "seed": 5}
+    assert MODEL.cost(coords, settings) == pytest.approx(MODEL.cost(coords, full_settings) * 4 / 9)
+    for t in range(len(temps)):
+        a, da = _basin_means(cs, out, t, sel + 1)
+        b, db = _basin_means(full, out_full, t, sel + 1)
+        assert np.all(np.abs(a - b) < 5 * np.hypot(da, db) + 1e-12), (temps[t], a, b, da, db)
