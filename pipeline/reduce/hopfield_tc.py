@@ -444,8 +444,10 @@ def _vs_rs(T: float, alpha: float, f_basin: list[float], f_nr: list[float]) -> d
     out: dict[str, Any] = {"T": T, "alpha": alpha}
     for key, f, ref in (("basin", f_basin, rs(retrieval_branch(alpha, T))),
                         ("nonretrieval", f_nr, rs(spin_glass_branch(alpha, T)))):
-        d = np.asarray(f) - ref
-        out[key] = {"value": float(d.mean()), "err": float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan}
+        d = np.asarray(f, float) - ref
+        d = d[np.isfinite(d)]  # a sample whose basins could not be weighted (basin_weights) has no typical basin
+        out[key] = {"value": float(d.mean()) if d.size else math.nan,
+                    "err": float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan, "n_samples": int(d.size)}
     return out
 
 

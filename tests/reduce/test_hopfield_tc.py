@@ -150,6 +150,17 @@ def test_weighted_basins_are_unbiased():
     assert 1 / 3 < t < 2 and t == _crossing_T(beta, H, lz_nr, lz_b, weights=np.ones(2))[0]
 
 
+def test_vs_rs_leaves_out_samples_without_a_typical_basin():
+    """A sample whose basins could not be weighted (NaN typical-basin free energy) is left out of the basin's
+    comparison with RS, not allowed to make it NaN; the nR comparison keeps every sample."""
+    from pipeline.reduce.hopfield_tc import _vs_rs
+
+    both = _vs_rs(0.45, 0.03, [-0.52, -0.53], [-0.51, -0.50])
+    one = _vs_rs(0.45, 0.03, [math.nan, -0.52, -0.53], [-0.50, -0.51, -0.50])
+    assert one["basin"]["value"] == pytest.approx(both["basin"]["value"]) and one["basin"]["n_samples"] == 2
+    assert one["nonretrieval"]["n_samples"] == 3 and np.isfinite(one["nonretrieval"]["value"])
+
+
 def test_nonretrieval_count_union_bound():
     """ln g_nR from the binomial union bound against the exact count: a lower bound, close where the excluded
     share is small (N = 20, P = 2: 2P p_K = 0.08, overlap of the excluded sets O(0.08^2))."""
