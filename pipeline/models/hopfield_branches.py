@@ -151,13 +151,8 @@ def quench(xf, xi, mu, K):
     sweeps flipping every spin whose flip lowers H and stays in the basin, until a sweep flips none (each
     flip lowers H by ≥ 2/N, so it ends). (screening energy of the basin, the final spins), O(N P) per sweep."""
     N, P = xi.shape
-    sigma = np.empty((1, N), np.int8)
-    for i in range(N):
-        sigma[0, i] = xi[i, mu]
-    m = np.zeros((1, P), np.int32)
-    for i in range(N):
-        for nu in range(P):
-            m[0, nu] += np.int32(xi[i, nu]) * np.int32(sigma[0, i])
+    sigma = xi[:, mu].copy().reshape(1, N)
+    m = overlaps(xi, sigma[0]).reshape(1, P)
     br = np.full(1, mu + 1, np.int64)
     Kc = np.full(1, K, np.int64)
     moved = True
@@ -199,6 +194,11 @@ def _count(options, key: str) -> int:
     return int((options or {}).get(key, OPTIONS[key].default[0]))
 
 
+def _K(N: int, options) -> int:
+    """K = ⌈θN⌉ for the option ``threshold`` θ."""
+    return threshold_count(N, float((options or {}).get("threshold", THRESHOLD.default[0])))
+
+
 def screen(dis, options) -> tuple:
     """The disorder a unit runs on: (xf, xi, sel, e_screen). ``e_screen[μ]``: basin (μ, +)'s screening energy
     (:func:`quench`, every pattern); ``sel``: the patterns whose basins get a chain, in increasing order.
@@ -208,12 +208,12 @@ def screen(dis, options) -> tuple:
     pattern otherwise. ``pipeline.reduce.hopfield_tc`` weights the sample back to all 2P basins."""
     xf, xi = dis[0], dis[1]
     N, P = xi.shape
-    K = threshold_count(N, float((options or {}).get("threshold", THRESHOLD.default[0])))
+    K = _K(N, options)
     e = np.array([quench(xf, xi, mu, K)[0] for mu in range(P)])
-    low, rnd = _count(options, "lowest_basins"), _count(options, "random_basins")
-    if low == 0 or low + rnd >= P:
+    if integrated(P, options) == P:
         sel = np.arange(P, dtype=np.int64)
     else:
+        low, rnd = _count(options, "lowest_basins"), _count(options, "random_basins")
         rest = rnd + np.argsort(e[rnd:], kind="stable")[:low]
         sel = np.sort(np.concatenate([np.arange(rnd), rest])).astype(np.int64)
     return xf, xi, sel, e
@@ -236,7 +236,7 @@ def init_state(coords: Coords, dis, rngs: np.ndarray, options) -> tuple:
     N, P = xi.shape
     if P > MAX_PATTERNS:
         raise ValueError(f"N = {N}, alpha = {coords['alpha']}: P = {P} patterns; expected at most {MAX_PATTERNS}")
-    K = threshold_count(N, float((options or {}).get("threshold", THRESHOLD.default[0])))
+    K = _K(N, options)
     R = len(rngs)
     sigma = np.empty((R, N), np.int8)
     br = np.concatenate([[0], sel + 1]).astype(np.int64)

@@ -349,17 +349,17 @@ def _per_size(ds: xr.Dataset, s: Mapping[str, Any], theta: float, sweep: str) ->
                 cols = np.nonzero(ran)[0]
                 e_scr = np.nanmin(pt["e_screen"].values[:, 1:1 + P], axis=0) if "e_screen" in pt else None
                 w = basin_weights(e_scr, ran[1:], n_random) if e_scr is not None else np.ones(cols.size - 1)
+                weighted = w is not None  # else the basins that ran bound Z_R from below, and no typical basin
+                w = w if weighted else np.ones(cols.size - 1)
                 e = e_all[:, cols].T  # (1 + B, n_T)
                 e_err = pt["energy_err"].values[:, cols].T
                 e2 = pt["energy2"].values[:, cols].T
                 H, H_err, V = N_ * e, N_ * e_err, N_ * N_ * np.maximum(e2 - e * e, 0.0)
                 H_min = N_ * np.nanmin(pt["e_min"].values[:, cols[1:]], axis=0)
-                r = sample_tc(beta, H, H_err, V, H_min, lg, n_draws=int(s["n_draws"]), rng=rng,
-                              weights=np.ones(cols.size - 1) if w is None else w)
-                ww = np.ones(cols.size - 1) if w is None else w
+                r = sample_tc(beta, H, H_err, V, H_min, lg, n_draws=int(s["n_draws"]), rng=rng, weights=w)
                 ran_n.append(cols.size - 1)
                 f_nr.append(-T_rs * r["log_z_nr"][j_rs] / N_)
-                f_b.append(-T_rs * float(ww @ r["log_z_basin"][:, j_rs] / ww.sum()) / N_ if w is not None else math.nan)
+                f_b.append(-T_rs * float(w @ r["log_z_basin"][:, j_rs] / w.sum()) / N_ if weighted else math.nan)
                 Ds.append(r["D"] / N_)
                 if not np.isfinite(r["value"]):
                     vals.append(math.nan)
@@ -367,7 +367,7 @@ def _per_size(ds: xr.Dataset, s: Mapping[str, Any], theta: float, sweep: str) ->
                 if e_scr is not None and ran[1:].all():
                     screens.append(_screen_check(e_scr, r["log_z_basin"], beta, r["value"]))
                 crossed += 1
-                typ.append(r["typical"] if w is not None else math.nan)
+                typ.append(r["typical"] if weighted else math.nan)
                 typ_sys.append(r["typical_sys"])
                 spread.append(r["spread"])
                 vals.append(r["value"])
@@ -598,7 +598,7 @@ def summary_text(res: Mapping[str, Any]) -> str:
     if checks:
         lines.append("screening against the sizes whose basins all ran (rank correlation of -e_screen with ln Z_mu "
                      "near T_c; worst screening rank of the best basin; least share of Z_R in the 8 lowest-screened):")
-        lines += [f"{a:7.4f} {p['N']:6d}   rho {p['screen']['rank_corr'] or math.nan:.3f}   best rank <= "
+        lines += [f"{a:7.4f} {p['N']:6d}   rho {math.nan if p['screen']['rank_corr'] is None else p['screen']['rank_corr']:.3f}   best rank <= "
                   f"{p['screen']['best_rank_max']}   share >= {p['screen']['lowest_share_8_min']:.4f}" for a, p in checks]
     lines += [f"{k}: {v}" for k, v in res["method"].items()]
     return "\n".join(lines)
